@@ -1,0 +1,108 @@
+#include "engine/io/ring.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+
+#include "engine/io/probe.h"
+#include "engine/io/task.h"
+#include "gtest/gtest.h"
+
+namespace ferry::io {
+namespace {
+
+TEST(Probe, RequiredOperationsPresent) {
+  EXPECT_TRUE(ProbeRequiredOperations().ok());
+}
+
+Task<int> Double(int x) { co_return 2 * x; }
+
+TEST(Task, AwaitsNestedTask) {
+  int result = 0;
+  bool done = false;
+  Spawn([](int* out, bool* finished) -> Task<void> {
+    *out = co_await Double(21);
+    *finished = true;
+  }(&result, &done));
+  EXPECT_TRUE(done);
+  EXPECT_EQ(result, 42);
+}
+
+TEST(Ring, RecvReturnsBytesSent) {
+  Ring ring;
+  ASSERT_TRUE(ring.Init(64).ok());
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  std::string got;
+  Spawn([](Ring* r, int fd, std::string* out) -> Task<void> {
+    char buf[16];
+    int n = co_await r->Recv(fd, buf, sizeof(buf), absl::Seconds(5));
+    if (n > 0) out->assign(buf, n);
+    r->Stop();
+  }(&ring, fds[0], &got));
+  ASSERT_EQ(write(fds[1], "hello", 5), 5);
+  ring.Run();
+  EXPECT_EQ(got, "hello");
+  close(fds[0]);
+  close(fds[1]);
+}
+
+TEST(Ring, RecvTimesOutWithCanceled) {
+  Ring ring;
+  ASSERT_TRUE(ring.Init(64).ok());
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  int result = 0;
+  Spawn([](Ring* r, int fd, int* out) -> Task<void> {
+    char buf[16];
+    *out = co_await r->Recv(fd, buf, sizeof(buf), absl::Milliseconds(20));
+    r->Stop();
+  }(&ring, fds[0], &result));
+  ring.Run();
+  EXPECT_EQ(result, -ECANCELED);
+  close(fds[0]);
+  close(fds[1]);
+}
+
+TEST(Ring, WritevThenFdatasync) {
+  Ring ring;
+  ASSERT_TRUE(ring.Init(64).ok());
+  char path[] = "/tmp/ferry-ring-test-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  int written = 0, synced = -1;
+  Spawn([](Ring* r, int f, int* w, int* s) -> Task<void> {
+    iovec iov[2] = {{const_cast<char*>("ab"), 2}, {const_cast<char*>("cd"), 2}};
+    *w = co_await r->Writev(f, iov, 2, 0);
+    *s = co_await r->Fdatasync(f);
+    r->Stop();
+  }(&ring, fd, &written, &synced));
+  ring.Run();
+  EXPECT_EQ(written, 4);
+  EXPECT_EQ(synced, 0);
+  char buf[8] = {};
+  EXPECT_EQ(pread(fd, buf, sizeof(buf), 0), 4);
+  EXPECT_EQ(std::string(buf), "abcd");
+  close(fd);
+  unlink(path);
+}
+
+TEST(Ring, WakeRunsHandlerOnRingThread) {
+  Ring ring;
+  ASSERT_TRUE(ring.Init(64).ok());
+  int calls = 0;
+  ring.SetWakeHandler([&] {
+    ++calls;
+    ring.Stop();
+  });
+  ring.Wake();
+  ring.Run();
+  EXPECT_EQ(calls, 1);
+}
+
+}  // namespace
+}  // namespace ferry::io

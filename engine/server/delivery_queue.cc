@@ -1,0 +1,282 @@
+#include "engine/server/delivery_queue.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "engine/base/log.h"
+#include "engine/delivery/backoff.h"
+#include "engine/server/bounce.h"
+#include "engine/server/outbound.h"
+#include "engine/spool/spool_writer.h"
+
+namespace ferry::server {
+namespace {
+
+// How often deferred jobs are checked for being due.
+constexpr absl::Duration kTimerTick = absl::Milliseconds(200);
+
+int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
+
+std::string FormatDelay(absl::Duration d) {
+  return absl::StrFormat("%.2f", absl::ToDoubleSeconds(d));
+}
+
+const char* StatusWord(delivery::DeliveryState state) {
+  switch (state) {
+    case delivery::DeliveryState::kDelivered:
+      return "sent";
+    case delivery::DeliveryState::kDeferred:
+      return "deferred";
+    case delivery::DeliveryState::kBounced:
+      return "bounced";
+  }
+  return "deferred";
+}
+
+}  // namespace
+
+std::string RecipientDomain(const std::string& address) {
+  const size_t at = address.rfind('@');
+  if (at == std::string::npos) return "";
+  return absl::AsciiStrToLower(address.substr(at + 1));
+}
+
+DeliveryQueue::DeliveryQueue(WorkerContext* context) : context_(context) {}
+
+void DeliveryQueue::SetSpoolDirectories(
+    std::vector<std::unique_ptr<SpoolDirectory>> dirs) {
+  dirs_ = std::move(dirs);
+}
+
+void DeliveryQueue::Add(std::shared_ptr<QueuedMessage> message) {
+  ++messages_;
+  // One job per destination, in the order recipients were given.
+  std::vector<DeliveryJob> jobs;
+  for (size_t i = 0; i < message->recipients.size(); ++i) {
+    QueuedRecipient& r = message->recipients[i];
+    if (r.final()) continue;
+    auto it = std::find_if(jobs.begin(), jobs.end(), [&](const DeliveryJob& j) {
+      return message->recipients[j.recipients[0]].domain == r.domain;
+    });
+    if (it == jobs.end()) {
+      jobs.push_back(DeliveryJob{message, {i}});
+    } else {
+      it->recipients.push_back(i);
+    }
+  }
+  for (DeliveryJob& job : jobs) Enqueue(std::move(job));
+}
+
+void DeliveryQueue::Enqueue(DeliveryJob job) {
+  const std::string domain = job.message->recipients[job.recipients[0]].domain;
+  for (size_t i : job.recipients) {
+    job.message->recipients[i].state = QueuedRecipient::State::kActive;
+  }
+  destinations_[domain].ready.push_back(std::move(job));
+  Kick(domain);
+}
+
+void DeliveryQueue::Schedule(DeliveryJob job, absl::Time when) {
+  for (size_t i : job.recipients) {
+    job.message->recipients[i].state = QueuedRecipient::State::kPending;
+    job.message->recipients[i].next_attempt = when;
+  }
+  deferred_.emplace(when, std::move(job));
+}
+
+void DeliveryQueue::Kick(const std::string& domain) {
+  if (context_->stopping) return;
+  Destination& dest = destinations_[domain];
+  const uint32_t limit = context_->settings->max_connections_per_destination;
+  while (dest.connections < limit && dest.ready.size() > dest.connections) {
+    ++dest.connections;
+    ++active_connections_;
+    io::Spawn(RunOutbound(context_, domain));
+  }
+}
+
+std::optional<DeliveryJob> DeliveryQueue::NextJob(const std::string& domain) {
+  auto it = destinations_.find(domain);
+  if (it == destinations_.end() || it->second.ready.empty()) {
+    return std::nullopt;
+  }
+  DeliveryJob job = std::move(it->second.ready.front());
+  it->second.ready.pop_front();
+  return job;
+}
+
+void DeliveryQueue::ConnectionClosed(const std::string& domain) {
+  --active_connections_;
+  auto it = destinations_.find(domain);
+  if (it == destinations_.end()) return;
+  --it->second.connections;
+  if (!it->second.ready.empty()) {
+    Kick(domain);
+  } else if (it->second.connections == 0) {
+    destinations_.erase(it);
+  }
+}
+
+io::Task<void> DeliveryQueue::RunTimer() {
+  while (!context_->stopping) {
+    co_await context_->ring->Sleep(kTimerTick);
+    MoveDueJobs(absl::Now());
+  }
+}
+
+void DeliveryQueue::MoveDueJobs(absl::Time now) {
+  while (!deferred_.empty() && deferred_.begin()->first <= now) {
+    DeliveryJob job = std::move(deferred_.begin()->second);
+    deferred_.erase(deferred_.begin());
+    Enqueue(std::move(job));
+  }
+}
+
+io::Task<void> DeliveryQueue::FailDestination(const std::string& domain,
+                                              const smtp::Reply& reply,
+                                              const std::string& next_hop) {
+  while (std::optional<DeliveryJob> job = NextJob(domain)) {
+    std::vector<RecipientAttempt> attempts(
+        job->recipients.size(), RecipientAttempt{reply, true, next_hop});
+    co_await Complete(std::move(*job), std::move(attempts));
+  }
+}
+
+io::Task<void> DeliveryQueue::Complete(DeliveryJob job,
+                                       std::vector<RecipientAttempt> attempts) {
+  std::shared_ptr<QueuedMessage> message = job.message;
+  const absl::Time now = absl::Now();
+  const Settings& settings = *context_->settings;
+  const delivery::AttemptTiming timing{message->arrival, now,
+                                       settings.queue_lifetime};
+  std::vector<size_t> deferred;
+  std::vector<BouncedRecipient> bounced;
+  std::vector<spool::Outcome> outcomes;
+  absl::Time next_attempt = absl::InfiniteFuture();
+  for (size_t k = 0; k < job.recipients.size(); ++k) {
+    const size_t index = job.recipients[k];
+    QueuedRecipient& recipient = message->recipients[index];
+    const RecipientAttempt& attempt = attempts[k];
+    ++recipient.attempts;
+    const delivery::Outcome verdict =
+        delivery::ClassifyReply(attempt.reply,
+                                attempt.local ? delivery::ReplySource::kLocal
+                                              : delivery::ReplySource::kNextHop,
+                                timing);
+    recipient.last_reply = verdict.diagnostic;
+    spool::Outcome outcome;
+    outcome.queue_id = message->envelope.queue_id;
+    outcome.recipient_index = static_cast<uint32_t>(index);
+    outcome.attempts = recipient.attempts;
+    outcome.time_unix_micros = ToMicros(now);
+    outcome.next_hop = attempt.next_hop;
+    outcome.reply = verdict.diagnostic;
+    switch (verdict.state) {
+      case delivery::DeliveryState::kDelivered:
+        recipient.state = QueuedRecipient::State::kDelivered;
+        outcome.state = spool::Outcome::kDelivered;
+        break;
+      case delivery::DeliveryState::kBounced:
+        recipient.state = QueuedRecipient::State::kBounced;
+        outcome.state = verdict.expired ? spool::Outcome::kExpired
+                                        : spool::Outcome::kBounced;
+        bounced.push_back(BouncedRecipient{index, verdict, attempt.next_hop});
+        break;
+      case delivery::DeliveryState::kDeferred: {
+        const absl::Time when =
+            now + delivery::BackoffDelay(recipient.attempts,
+                                         settings.initial_backoff,
+                                         settings.max_backoff);
+        outcome.state = spool::Outcome::kDeferred;
+        outcome.next_attempt_unix_micros = ToMicros(when);
+        next_attempt = std::min(next_attempt, when);
+        deferred.push_back(index);
+        break;
+      }
+    }
+    LogInfo(message->envelope.queue_id, "to=<",
+            LogQuote(message->envelope.recipients[index].address),
+            "> relay=", attempt.next_hop.empty() ? "none" : attempt.next_hop,
+            " delay=", FormatDelay(now - message->arrival),
+            " attempts=", recipient.attempts, " dsn=", verdict.status,
+            " status=", StatusWord(verdict.state), " (",
+            LogQuote(verdict.diagnostic), ")");
+    outcomes.push_back(std::move(outcome));
+  }
+  // The DSN is spooled before the bounces are recorded, so a crash between
+  // the two can repeat a DSN but never lose one.
+  if (!bounced.empty()) co_await SendBounce(message, std::move(bounced));
+  co_await AppendOutcomes(*message, outcomes);
+  if (!deferred.empty()) {
+    // Recipients deferred together are retried together, at the earliest
+    // of their backoff times.
+    Schedule(DeliveryJob{message, std::move(deferred)}, next_attempt);
+  }
+  if (message->finished()) co_await Finish(message);
+}
+
+io::Task<void> DeliveryQueue::AppendOutcomes(
+    const QueuedMessage& message, const std::vector<spool::Outcome>& outcomes) {
+  // One append (so one group commit) for the whole job.
+  std::vector<std::string> records;
+  std::vector<iovec> parts;
+  records.reserve(outcomes.size());
+  for (const spool::Outcome& outcome : outcomes) {
+    records.push_back(spool::EncodeOutcome(outcome));
+    parts.push_back({records.back().data(), records.back().size()});
+  }
+  absl::StatusOr<spool::RecordLocation> location =
+      co_await context_->spool->Append(std::move(parts));
+  if (!location.ok()) {
+    // The attempts happened; after a restart they may be repeated.
+    LogWarning(message.envelope.queue_id, "event=outcome_not_recorded error=",
+               LogQuote(location.status().message()));
+  }
+}
+
+io::Task<void> DeliveryQueue::Finish(std::shared_ptr<QueuedMessage> message) {
+  --messages_;
+  LogInfo(message->envelope.queue_id, "event=removed");
+  SpoolDirectory* dir = dirs_[message->spool_dir_index].get();
+  std::vector<uint64_t> removable =
+      dir->tracker.FinishMessage(message->envelope.queue_id);
+  for (uint64_t sequence : removable) {
+    const std::string path = spool::SegmentPath(dir->path, sequence);
+    const int rc = co_await context_->ring->Unlink(path.c_str());
+    if (rc < 0) {
+      LogWarning("", "spool event=segment_remove_failed segment=", path,
+                 " error=", LogQuote(strerror(-rc)));
+    }
+  }
+}
+
+io::Task<void> DeliveryQueue::SendBounce(
+    std::shared_ptr<QueuedMessage> message,
+    std::vector<BouncedRecipient> bounced) {
+  if (message->envelope.null_sender) {
+    // RFC 5321 section 4.5.5: a message from <> is never bounced, so that
+    // bounces cannot loop.
+    LogInfo(message->envelope.queue_id,
+            "event=dsn_suppressed reason=null_sender");
+    co_return;
+  }
+  absl::StatusOr<std::shared_ptr<QueuedMessage>> dsn =
+      co_await StoreBounce(context_, *message, bounced);
+  if (!dsn.ok()) {
+    LogError(message->envelope.queue_id,
+             "event=dsn_failed error=", LogQuote(dsn.status().message()));
+    co_return;
+  }
+  if (*dsn == nullptr) {
+    LogInfo(message->envelope.queue_id, "event=dsn_suppressed reason=notify");
+    co_return;
+  }
+  LogInfo(message->envelope.queue_id,
+          "event=dsn_queued dsn_id=", (*dsn)->envelope.queue_id);
+  Add(*std::move(dsn));
+}
+
+}  // namespace ferry::server

@@ -1,0 +1,126 @@
+// DeliveryQueue: one worker's queue of spooled messages and the scheduler
+// that delivers them.
+//
+// Recipients are grouped by destination (their domain). Each destination
+// has a FIFO of jobs that are due, and at most
+// max_connections_per_destination outbound connections, each taking jobs
+// from that FIFO until it is empty. A deferred job waits in a timer list
+// until its backoff ends. The route is looked up when a connection starts,
+// so a changed route applies to mail already queued.
+//
+// Owned by one worker thread; all methods run on it.
+#ifndef FERRY_ENGINE_SERVER_DELIVERY_QUEUE_H_
+#define FERRY_ENGINE_SERVER_DELIVERY_QUEUE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "engine/delivery/outcome.h"
+#include "engine/io/task.h"
+#include "engine/server/queued_message.h"
+#include "engine/server/worker_context.h"
+#include "engine/smtp/reply.h"
+#include "engine/spool/segment_tracker.h"
+
+namespace ferry::server {
+
+// A spool directory whose segments this worker owns: its own, or one left
+// by a worker that no longer exists after a restart with fewer workers.
+struct SpoolDirectory {
+  std::string path;
+  spool::SegmentTracker tracker;
+};
+
+// Some recipients of one message, all for one destination.
+struct DeliveryJob {
+  std::shared_ptr<QueuedMessage> message;
+  std::vector<size_t> recipients;  // indices into message->recipients
+};
+
+// What happened to one recipient in one attempt.
+struct RecipientAttempt {
+  smtp::Reply reply;     // the next hop's reply, or one made up locally
+  bool local = false;    // made up locally: connect failure, timeout, reset
+  std::string next_hop;  // "host[ip]:port", empty if none was reached
+};
+
+// A recipient that failed permanently, for its DSN.
+struct BouncedRecipient {
+  size_t index = 0;  // into the message's recipients
+  delivery::Outcome outcome;
+  std::string next_hop;
+};
+
+class DeliveryQueue {
+ public:
+  explicit DeliveryQueue(WorkerContext* context);
+
+  // Registers the spool directories; index 0 is the worker's own.
+  void SetSpoolDirectories(std::vector<std::unique_ptr<SpoolDirectory>> dirs);
+  SpoolDirectory* spool_directory(size_t index) { return dirs_[index].get(); }
+
+  // Takes a message whose record is durable and schedules every recipient
+  // that is not final for delivery now.
+  void Add(std::shared_ptr<QueuedMessage> message);
+
+  // Moves due jobs to their destinations and starts connections, until
+  // Stop(). Spawned once by the worker.
+  io::Task<void> RunTimer();
+
+  // Returns the next due job for `domain`, or nullopt when none is left.
+  // Used by outbound connections between transactions.
+  std::optional<DeliveryJob> NextJob(const std::string& domain);
+
+  // Records the outcome of one attempt for each recipient of `job`
+  // (parallel to job.recipients): logs one line per recipient, appends
+  // outcome records to the spool, defers with backoff, bounces with a DSN,
+  // and removes the message when it is finished.
+  io::Task<void> Complete(DeliveryJob job,
+                          std::vector<RecipientAttempt> attempts);
+
+  // Defers every due job of `domain` after a failure that happened before
+  // any transaction (no route, DNS failure, no next hop reachable).
+  io::Task<void> FailDestination(const std::string& domain,
+                                 const smtp::Reply& reply,
+                                 const std::string& next_hop);
+
+  // Called by an outbound connection when it ends.
+  void ConnectionClosed(const std::string& domain);
+
+  size_t message_count() const { return messages_; }
+  size_t active_connections() const { return active_connections_; }
+
+ private:
+  struct Destination {
+    std::deque<DeliveryJob> ready;
+    uint32_t connections = 0;
+  };
+
+  void Enqueue(DeliveryJob job);
+  void Schedule(DeliveryJob job, absl::Time when);
+  void Kick(const std::string& domain);
+  void MoveDueJobs(absl::Time now);
+  io::Task<void> AppendOutcomes(const QueuedMessage& message,
+                                const std::vector<spool::Outcome>& outcomes);
+  io::Task<void> Finish(std::shared_ptr<QueuedMessage> message);
+  io::Task<void> SendBounce(std::shared_ptr<QueuedMessage> message,
+                            std::vector<BouncedRecipient> bounced);
+
+  WorkerContext* context_;
+  std::vector<std::unique_ptr<SpoolDirectory>> dirs_;
+  absl::flat_hash_map<std::string, Destination> destinations_;
+  std::multimap<absl::Time, DeliveryJob> deferred_;
+  size_t messages_ = 0;
+  size_t active_connections_ = 0;
+};
+
+}  // namespace ferry::server
+
+#endif  // FERRY_ENGINE_SERVER_DELIVERY_QUEUE_H_

@@ -1,0 +1,111 @@
+#include "engine/server/inbound.h"
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "engine/base/log.h"
+#include "engine/server/message_store.h"
+
+namespace ferry::server {
+namespace {
+
+// Sends all of `bytes`; returns false if the client is gone or too slow.
+io::Task<bool> SendAll(WorkerContext* context, int fd, const std::string& bytes,
+                       absl::Duration timeout) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const int n = co_await context->ring->Send(fd, bytes.data() + done,
+                                               bytes.size() - done, timeout);
+    if (n <= 0) co_return false;
+    done += static_cast<size_t>(n);
+  }
+  co_return true;
+}
+
+absl::Duration ReadTimeout(const Settings& settings,
+                           const smtp::ServerSession& session) {
+  return session.phase() == smtp::ServerSession::Phase::kData
+             ? settings.data_block_timeout
+             : settings.command_timeout;
+}
+
+}  // namespace
+
+io::Task<void> ServeInbound(WorkerContext* context,
+                            const smtp::RecipientPolicy* policy,
+                            InboundConnection* connection) {
+  const Settings& settings = *context->settings;
+  smtp::ServerSession session(settings.session, *policy, connection->client_ip);
+  const std::string& id = connection->session_id;
+  LogInfo(id, "event=connect client=", connection->client_ip);
+  bool stopped_once = false;
+  while (true) {
+    if (connection->stop_requested && !stopped_once) {
+      stopped_once = true;
+      session.ShuttingDown();
+    }
+    std::string output = session.TakeOutput();
+    if (!output.empty()) {
+      const bool sent = co_await SendAll(context, connection->fd, output,
+                                         settings.command_timeout);
+      if (!sent) {
+        LogInfo(id, "event=disconnect reason=send_failed");
+        break;
+      }
+    }
+    if (session.closing()) {
+      LogInfo(id, "event=disconnect reason=closed");
+      break;
+    }
+    if (session.has_message()) {
+      absl::StatusOr<std::string> queue_id = co_await AcceptMessage(
+          context, session.TakeMessage(), connection->client_ip);
+      if (queue_id.ok()) {
+        session.MessageStored(*queue_id);
+      } else {
+        LogError(id, "event=spool_failed error=",
+                 LogQuote(queue_id.status().message()));
+        session.MessageFailed(queue_id.status());
+      }
+      continue;
+    }
+    auto [buffer, size] = session.ReadBuffer();
+    if (size == 0) {
+      // Cannot happen while the loop answers each message before reading:
+      // the session only stops reading while a message waits.
+      LogError(id, "event=disconnect reason=no_read_buffer");
+      break;
+    }
+    io::Operation read = context->ring->Recv(connection->fd, buffer, size,
+                                             ReadTimeout(settings, session));
+    connection->pending_read = &read;
+    const int n = co_await read;
+    connection->pending_read = nullptr;
+    if (n == -ECANCELED) {
+      if (connection->stop_requested) continue;
+      LogInfo(id, "event=timeout phase=",
+              session.phase() == smtp::ServerSession::Phase::kData ? "data"
+                                                                   : "command");
+      session.TimedOut();
+      continue;
+    }
+    if (n <= 0) {
+      LogInfo(id, "event=disconnect reason=",
+              n == 0 ? "client_closed" : LogQuote(strerror(-n)));
+      break;
+    }
+    session.Commit(static_cast<size_t>(n));
+  }
+  co_await context->ring->Close(connection->fd);
+  connection->fd = -1;
+}
+
+io::Task<void> RejectConnection(WorkerContext* context, int fd,
+                                std::string reply) {
+  co_await SendAll(context, fd, reply, absl::Seconds(5));
+  co_await context->ring->Close(fd);
+}
+
+}  // namespace ferry::server

@@ -1,0 +1,191 @@
+// ferryd: the ferry SMTP relay daemon. See `ferryd --help`.
+#include <signal.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "engine/base/log.h"
+#include "engine/config/config.h"
+#include "engine/config/usage.h"
+#include "engine/io/probe.h"
+#include "engine/route/route_config.h"
+#include "engine/route/route_snapshot.h"
+#include "engine/server/connection_limiter.h"
+#include "engine/server/settings.h"
+#include "engine/server/spool_loader.h"
+#include "engine/server/worker.h"
+
+namespace ferry::server {
+namespace {
+
+constexpr char kVersion[] = "0.1.0";
+
+struct Flags {
+  std::optional<std::string> config_path;
+  bool check_config = false;
+  bool help = false;
+  bool version = false;
+  bool debug = false;
+};
+
+// Parses the command line. Returns an error message for a bad argument.
+std::optional<std::string> ParseFlags(int argc, char** argv, Flags* flags) {
+  for (int i = 1; i < argc; ++i) {
+    const absl::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      flags->help = true;
+    } else if (arg == "--version") {
+      flags->version = true;
+    } else if (arg == "--check-config") {
+      flags->check_config = true;
+    } else if (arg == "--debug") {
+      flags->debug = true;
+    } else if (arg.substr(0, 9) == "--config=") {
+      flags->config_path = std::string(arg.substr(9));
+    } else if (arg == "--config" && i + 1 < argc) {
+      flags->config_path = argv[++i];
+    } else {
+      return absl::StrCat("unknown or incomplete argument \"", arg,
+                          "\"; run ferryd --help for the options");
+    }
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<config::Config> LoadConfig(const Flags& flags) {
+  if (flags.config_path) return config::LoadConfigFile(*flags.config_path);
+  config::Config config = config::DefaultConfig();
+  absl::Status status = config::ValidateConfig(config);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("built-in default configuration: ", status.message()));
+  }
+  return config;
+}
+
+// Blocks the signals that the main thread waits for, before any thread
+// starts, so that workers inherit the mask and never receive them.
+sigset_t BlockSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return set;
+}
+
+// Re-reads the routes from the configuration file and publishes them.
+void ReloadRoutes(const Flags& flags, route::RouteSnapshot* routes) {
+  if (!flags.config_path) {
+    LogInfo("", "event=reload_skipped reason=no_config_file");
+    return;
+  }
+  absl::StatusOr<config::Config> config = LoadConfig(flags);
+  absl::StatusOr<std::shared_ptr<const route::RouteTable>> table =
+      config.ok() ? route::BuildRouteTable(*config)
+                  : absl::StatusOr<std::shared_ptr<const route::RouteTable>>(
+                        config.status());
+  if (!table.ok()) {
+    LogError("", "event=reload_failed keeping=old_routes error=",
+             LogQuote(table.status().message(), 2000));
+    return;
+  }
+  routes->Publish(*table);
+  LogInfo("", "event=routes_reloaded routes=", config->route_size());
+}
+
+int Fail(const absl::Status& status) {
+  fprintf(stderr, "ferryd: %s\n", std::string(status.message()).c_str());
+  return 1;
+}
+
+int Run(const Flags& flags) {
+  absl::StatusOr<config::Config> config = LoadConfig(flags);
+  if (!config.ok()) return Fail(config.status());
+  absl::StatusOr<config::Settings> resolved = config::ResolveSettings(*config);
+  if (!resolved.ok()) return Fail(resolved.status());
+  if (flags.check_config) {
+    printf("%s", config::FormatConfig(resolved->config).c_str());
+    return 0;
+  }
+  absl::Status probe = io::ProbeRequiredOperations();
+  if (!probe.ok()) return Fail(probe);
+  absl::StatusOr<std::shared_ptr<const route::RouteTable>> table =
+      route::BuildRouteTable(resolved->config);
+  if (!table.ok()) return Fail(table.status());
+  absl::StatusOr<Settings> settings = MakeSettings(*resolved);
+  if (!settings.ok()) return Fail(settings.status());
+
+  const sigset_t signals = BlockSignals();
+  route::RouteSnapshot routes(*table);
+  absl::StatusOr<std::vector<WorkerSpoolState>> spool =
+      LoadSpool(settings->spool_dir, settings->workers);
+  if (!spool.ok()) return Fail(spool.status());
+  ConnectionLimiter limiter(settings->max_connections,
+                            settings->max_connections_per_address);
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int k = 0; k < settings->workers; ++k) {
+    workers.push_back(std::make_unique<Worker>(k, &*settings, &routes, &limiter,
+                                               std::move((*spool)[k])));
+  }
+  for (auto& worker : workers) {
+    absl::Status status = worker->Start();
+    if (status.ok()) continue;
+    LogError("", "event=start_failed error=", LogQuote(status.message(), 500));
+    for (auto& other : workers) other->Stop();
+    return Fail(status);
+  }
+  std::vector<std::string> listen;
+  for (const auto& address : settings->listen) {
+    listen.push_back(address.ToString());
+  }
+  LogInfo(
+      "", "event=started version=", kVersion, " workers=", settings->workers,
+      " listen=", absl::StrJoin(listen, ","), " spool=", settings->spool_dir,
+      " routes=", resolved->config.route_size());
+  while (true) {
+    int signal_number = 0;
+    sigwait(&signals, &signal_number);
+    if (signal_number == SIGHUP) {
+      ReloadRoutes(flags, &routes);
+      continue;
+    }
+    LogInfo("", "event=stopping signal=", strsignal(signal_number));
+    break;
+  }
+  for (auto& worker : workers) worker->Stop();
+  for (auto& worker : workers) worker->Join();
+  LogInfo("", "event=stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace ferry::server
+
+int main(int argc, char** argv) {
+  using ferry::server::Flags;
+  Flags flags;
+  if (auto error = ferry::server::ParseFlags(argc, argv, &flags)) {
+    fprintf(stderr, "ferryd: %s\n", error->c_str());
+    return 2;
+  }
+  if (flags.help) {
+    printf("%s", ferry::config::FerrydUsage().c_str());
+    return 0;
+  }
+  if (flags.version) {
+    printf("ferryd %s\n", ferry::server::kVersion);
+    return 0;
+  }
+  if (flags.debug) ferry::SetMinLogLevel(ferry::LogLevel::kDebug);
+  return ferry::server::Run(flags);
+}

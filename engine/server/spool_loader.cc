@@ -1,0 +1,196 @@
+#include "engine/server/spool_loader.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "engine/base/log.h"
+#include "engine/spool/recovery.h"
+
+namespace ferry::server {
+namespace {
+
+absl::Status Errno(const std::string& what, const std::string& path) {
+  return absl::UnavailableError(
+      absl::StrCat(what, " ", path, " failed: ", strerror(errno)));
+}
+
+// Creates `path` and its missing parents with mode 0700.
+absl::Status MakeDirectories(const std::string& path) {
+  for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
+    const std::string prefix =
+        slash == std::string::npos ? path : path.substr(0, slash);
+    if (mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
+      return Errno("mkdir", prefix);
+    }
+    if (slash == std::string::npos) return absl::OkStatus();
+  }
+}
+
+// Returns the worker numbers N of the "wN" directories in `spool_dir`.
+absl::StatusOr<std::vector<int>> ListWorkerDirectories(
+    const std::string& spool_dir) {
+  DIR* dir = opendir(spool_dir.c_str());
+  if (dir == nullptr) return Errno("opendir", spool_dir);
+  std::vector<int> found;
+  while (dirent* entry = readdir(dir)) {
+    const absl::string_view name = entry->d_name;
+    int index = 0;
+    if (name.size() > 1 && name[0] == 'w' &&
+        absl::SimpleAtoi(name.substr(1), &index) && index >= 0 &&
+        name == absl::StrCat("w", index)) {
+      found.push_back(index);
+    }
+  }
+  closedir(dir);
+  return found;
+}
+
+absl::Status RepairCut(const spool::SegmentCut& cut) {
+  LogWarning("", "spool event=segment_cut segment=", cut.path,
+             " offset=", cut.offset,
+             " reason=", spool::CutReasonName(cut.reason),
+             " detail=", LogQuote(cut.detail));
+  if (truncate(cut.path.c_str(), static_cast<off_t>(cut.offset)) != 0) {
+    return Errno("truncate", cut.path);
+  }
+  return absl::OkStatus();
+}
+
+QueuedRecipient::State RecoveredState(const spool::RecoveredRecipient& r) {
+  if (!r.final) return QueuedRecipient::State::kPending;
+  return r.last_state == spool::Outcome::kDelivered
+             ? QueuedRecipient::State::kDelivered
+             : QueuedRecipient::State::kBounced;
+}
+
+// Reads the body of `recovered` from its segment into memory.
+// NOTE: every queued body is held in memory after a restart; a very large
+// queue needs as much memory as its bodies take on disk.
+absl::StatusOr<std::shared_ptr<QueuedMessage>> LoadMessage(
+    spool::RecoveredMessage& recovered, int segment_fd,
+    const std::string& segment_path) {
+  auto message = std::make_shared<QueuedMessage>();
+  std::string body(recovered.body_size, '\0');
+  size_t done = 0;
+  while (done < body.size()) {
+    const ssize_t n = pread(segment_fd, body.data() + done, body.size() - done,
+                            static_cast<off_t>(recovered.body_offset + done));
+    if (n <= 0) return Errno("read", segment_path);
+    done += static_cast<size_t>(n);
+  }
+  message->body.Append(body);
+  message->segment = recovered.segment;
+  message->arrival =
+      absl::FromUnixMicros(recovered.envelope.arrival_unix_micros);
+  for (size_t i = 0; i < recovered.recipients.size(); ++i) {
+    QueuedRecipient queued;
+    queued.state = RecoveredState(recovered.recipients[i]);
+    queued.domain = RecipientDomain(recovered.envelope.recipients[i].address);
+    queued.attempts = recovered.recipients[i].attempts;
+    queued.last_reply = recovered.recipients[i].last_reply;
+    message->recipients.push_back(std::move(queued));
+  }
+  message->envelope = std::move(recovered.envelope);
+  return message;
+}
+
+// Recovers one directory into `state`, as its directory number `dir_index`.
+absl::Status RecoverInto(const std::string& path, size_t dir_index,
+                         WorkerSpoolState* state, uint64_t* max_sequence) {
+  absl::StatusOr<spool::RecoveredSpool> recovered =
+      spool::RecoverDirectory(path);
+  if (!recovered.ok()) return recovered.status();
+  for (const spool::SegmentCut& cut : recovered->cuts) {
+    absl::Status status = RepairCut(cut);
+    if (!status.ok()) return status;
+  }
+  auto dir = std::make_unique<SpoolDirectory>();
+  dir->path = path;
+  // Leading segments without queued messages go now; from the first that
+  // holds one, segments are tracked and deleted in order as mail finishes.
+  bool tracking = false;
+  std::map<uint64_t, int> fds;
+  for (const spool::RecoveredSegment& segment : recovered->segments) {
+    *max_sequence = std::max(*max_sequence, segment.sequence);
+    if (!tracking && segment.live_messages == 0) {
+      if (unlink(segment.path.c_str()) != 0)
+        return Errno("unlink", segment.path);
+      continue;
+    }
+    tracking = true;
+    absl::Status status = dir->tracker.AddSegment(segment.sequence);
+    if (!status.ok()) return status;
+    const int fd = open(segment.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Errno("open", segment.path);
+    fds[segment.sequence] = fd;
+  }
+  absl::Status status = absl::OkStatus();
+  for (spool::RecoveredMessage& recovered_message : recovered->messages) {
+    const uint64_t segment = recovered_message.segment;
+    absl::StatusOr<std::shared_ptr<QueuedMessage>> message = LoadMessage(
+        recovered_message, fds[segment], spool::SegmentFileName(segment));
+    if (!message.ok()) {
+      status = message.status();
+      break;
+    }
+    (*message)->spool_dir_index = dir_index;
+    status = dir->tracker.AddMessage(segment, (*message)->envelope.queue_id);
+    if (!status.ok()) break;
+    state->messages.push_back(*std::move(message));
+  }
+  for (auto& [sequence, fd] : fds) close(fd);
+  if (!status.ok()) return status;
+  LogInfo("", "spool event=recovered dir=", path,
+          " messages=", recovered->messages.size(),
+          " segments=", recovered->segments.size(),
+          " cuts=", recovered->cuts.size());
+  state->dirs[dir_index] = std::move(dir);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string WorkerSpoolPath(const std::string& spool_dir, int index) {
+  return absl::StrCat(spool_dir, "/w", index);
+}
+
+absl::StatusOr<std::vector<WorkerSpoolState>> LoadSpool(
+    const std::string& spool_dir, int workers) {
+  absl::Status status = MakeDirectories(spool_dir);
+  if (!status.ok()) return status;
+  absl::StatusOr<std::vector<int>> found = ListWorkerDirectories(spool_dir);
+  if (!found.ok()) return found.status();
+  std::vector<WorkerSpoolState> states(workers);
+  for (int k = 0; k < workers; ++k) states[k].dirs.resize(1);
+  for (int index : *found) {
+    WorkerSpoolState& state = states[index % workers];
+    const bool own = index < workers;
+    const size_t dir_index = own ? 0 : state.dirs.size();
+    if (!own) state.dirs.emplace_back();
+    uint64_t max_sequence = 0;
+    status = RecoverInto(WorkerSpoolPath(spool_dir, index), dir_index, &state,
+                         &max_sequence);
+    if (!status.ok()) return status;
+    if (own) state.next_sequence = max_sequence + 1;
+  }
+  for (int k = 0; k < workers; ++k) {
+    if (states[k].dirs[0] == nullptr) {
+      states[k].dirs[0] = std::make_unique<SpoolDirectory>();
+      states[k].dirs[0]->path = WorkerSpoolPath(spool_dir, k);
+    }
+  }
+  return states;
+}
+
+}  // namespace ferry::server

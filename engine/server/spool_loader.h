@@ -1,0 +1,43 @@
+// Start-up recovery of the whole spool: finds every worker directory
+// ("w0", "w1", ...) under the spool directory, recovers each, repairs torn
+// or corrupt tails, and hands each directory and its queued messages to
+// the worker that owns it from now on. Runs on the main thread before any
+// worker starts.
+#ifndef FERRY_ENGINE_SERVER_SPOOL_LOADER_H_
+#define FERRY_ENGINE_SERVER_SPOOL_LOADER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/server/delivery_queue.h"
+#include "engine/server/queued_message.h"
+
+namespace ferry::server {
+
+// What one worker starts with.
+struct WorkerSpoolState {
+  // [0] is the worker's own directory, where it writes; any others were
+  // left by workers that no longer exist (ferryd now runs fewer).
+  std::vector<std::unique_ptr<SpoolDirectory>> dirs;
+  // Sequence of the first segment the worker creates in its own directory.
+  uint64_t next_sequence = 1;
+  std::vector<std::shared_ptr<QueuedMessage>> messages;
+};
+
+// Returns "<spool_dir>/w<index>".
+std::string WorkerSpoolPath(const std::string& spool_dir, int index);
+
+// Recovers every worker directory under `spool_dir` (created if missing)
+// and assigns directory wN to worker N % workers. Truncates each segment
+// at the end of its last good record, deletes leading segments with no
+// queued message, and reads queued bodies into memory. Fails naming the
+// file when a directory or segment cannot be read or repaired.
+absl::StatusOr<std::vector<WorkerSpoolState>> LoadSpool(
+    const std::string& spool_dir, int workers);
+
+}  // namespace ferry::server
+
+#endif  // FERRY_ENGINE_SERVER_SPOOL_LOADER_H_

@@ -1,0 +1,225 @@
+#include "engine/server/worker.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "engine/base/log.h"
+#include "engine/server/listener.h"
+
+namespace ferry::server {
+namespace {
+
+constexpr unsigned kRingEntries = 4096;
+constexpr absl::Duration kStopPollInterval = absl::Milliseconds(50);
+
+// Returns the peer's IP address as text, or "unknown".
+std::string PeerAddress(int fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    return "unknown";
+  }
+  char text[INET6_ADDRSTRLEN] = "unknown";
+  if (address.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&address)->sin_addr,
+              text, sizeof(text));
+  } else if (address.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&address)->sin6_addr,
+              text, sizeof(text));
+  }
+  return text;
+}
+
+}  // namespace
+
+Worker::Worker(int index, const Settings* settings,
+               const route::RouteSnapshot* routes, ConnectionLimiter* limiter,
+               WorkerSpoolState spool)
+    : index_(index),
+      settings_(settings),
+      limiter_(limiter),
+      route_reader_(routes),
+      policy_(&route_reader_),
+      spool_state_(std::move(spool)) {
+  context_.index = index;
+  context_.tag = absl::StrCat("w", index);
+  context_.settings = settings;
+  context_.routes = &route_reader_;
+}
+
+Worker::~Worker() {
+  Join();
+  for (int fd : listen_fds_) close(fd);
+}
+
+absl::Status Worker::Start() {
+  thread_ = std::thread([this] { ThreadMain(); });
+  started_.WaitForNotification();
+  return start_status_;
+}
+
+void Worker::Stop() {
+  stop_requested_.store(true, std::memory_order_release);
+  ring_.Wake();
+}
+
+void Worker::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::ThreadMain() {
+  SetLogThreadTag(context_.tag);
+  start_status_ = InitOnThread();
+  started_.Notify();
+  if (!start_status_.ok()) return;
+  ring_.Run();
+  LogInfo("", "event=worker_stopped queued=", queue_->message_count());
+}
+
+absl::Status Worker::InitOnThread() {
+  // The ring is created here because SINGLE_ISSUER ties it to the thread
+  // that creates it.
+  absl::Status status = ring_.Init(kRingEntries);
+  if (!status.ok()) return status;
+  ring_.SetWakeHandler([this] { OnWake(); });
+  context_.ring = &ring_;
+
+  queue_ = std::make_unique<DeliveryQueue>(&context_);
+  context_.queue = queue_.get();
+  const std::string own_dir = spool_state_.dirs[0]->path;
+  queue_->SetSpoolDirectories(std::move(spool_state_.dirs));
+
+  spool_ = std::make_unique<spool::SpoolWriter>(&ring_, own_dir,
+                                                settings_->segment_size);
+  spool_->SetOnSegmentOpened([this](uint64_t s) { OnSegmentOpened(s); });
+  status = spool_->Open(spool_state_.next_sequence);
+  if (!status.ok()) return status;
+  context_.spool = spool_.get();
+
+  resolver_ = std::make_unique<dns::Resolver>(&ring_);
+  status = resolver_->Init();
+  if (!status.ok()) return status;
+  context_.resolver = resolver_.get();
+
+  for (const config::ListenAddress& address : settings_->listen) {
+    absl::StatusOr<int> fd = OpenListener(address);
+    if (!fd.ok()) return fd.status();
+    listen_fds_.push_back(*fd);
+  }
+  for (int fd : listen_fds_) io::Spawn(AcceptLoop(fd));
+  for (std::shared_ptr<QueuedMessage>& message : spool_state_.messages) {
+    queue_->Add(std::move(message));
+  }
+  spool_state_.messages.clear();
+  io::Spawn(queue_->RunTimer());
+  LogInfo("", "event=worker_started spool=", own_dir,
+          " queued=", queue_->message_count());
+  return absl::OkStatus();
+}
+
+void Worker::OnSegmentOpened(uint64_t sequence) {
+  spool::SegmentTracker& tracker = queue_->spool_directory(0)->tracker;
+  absl::Status status = tracker.AddSegment(sequence);
+  if (!status.ok()) {
+    LogError("", "spool event=segment_track_failed error=",
+             LogQuote(status.message()));
+    return;
+  }
+  absl::StatusOr<std::vector<uint64_t>> removable =
+      tracker.SetCurrentSegment(sequence);
+  if (!removable.ok()) return;
+  for (uint64_t old : *removable) io::Spawn(spool_->Remove(old));
+}
+
+void Worker::OnWake() {
+  if (stop_requested_.load(std::memory_order_acquire) && !stopping_) {
+    BeginStop();
+  }
+}
+
+void Worker::BeginStop() {
+  stopping_ = true;
+  context_.stopping = true;
+  LogInfo("", "event=stopping inbound=", inbound_.size(),
+          " outbound=", queue_->active_connections());
+  for (io::Operation* accept : pending_accepts_) ring_.Cancel(accept);
+  for (InboundConnection& connection : inbound_) {
+    connection.stop_requested = true;
+    if (connection.pending_read != nullptr) {
+      ring_.Cancel(connection.pending_read);
+    }
+  }
+  io::Spawn(WaitForIdleThenExit());
+}
+
+io::Task<void> Worker::WaitForIdleThenExit() {
+  const absl::Time deadline = absl::Now() + settings_->shutdown_grace;
+  while (absl::Now() < deadline &&
+         (!inbound_.empty() || queue_->active_connections() > 0)) {
+    co_await ring_.Sleep(kStopPollInterval);
+  }
+  if (!inbound_.empty() || queue_->active_connections() > 0) {
+    LogWarning("", "event=stop_deadline inbound=", inbound_.size(),
+               " outbound=", queue_->active_connections());
+  }
+  ring_.Stop();
+}
+
+io::Task<void> Worker::AcceptLoop(int listen_fd) {
+  while (!stopping_) {
+    io::Operation accept = ring_.Accept(listen_fd);
+    pending_accepts_.push_back(&accept);
+    const int fd = co_await accept;
+    pending_accepts_.erase(
+        std::find(pending_accepts_.begin(), pending_accepts_.end(), &accept));
+    if (fd >= 0) {
+      if (stopping_) {
+        close(fd);
+        break;
+      }
+      io::Spawn(Serve(fd));
+      continue;
+    }
+    if (stopping_) break;
+    LogWarning("", "event=accept_failed error=", LogQuote(strerror(-fd)));
+    // Out of descriptors: wait instead of spinning on the same error.
+    co_await ring_.Sleep(absl::Milliseconds(100));
+  }
+}
+
+io::Task<void> Worker::Serve(int fd) {
+  const std::string ip = PeerAddress(fd);
+  const ConnectionLimiter::Verdict verdict = limiter_->TryAcquire(ip);
+  if (verdict != ConnectionLimiter::Verdict::kAccept) {
+    const bool total = verdict == ConnectionLimiter::Verdict::kTooManyTotal;
+    LogWarning("", "event=connection_rejected client=", ip, " reason=",
+               total ? "max_connections" : "max_connections_per_address");
+    co_await RejectConnection(
+        &context_, fd,
+        absl::StrCat("421 4.7.0 ", settings_->hostname,
+                     total ? " Too many connections, try again later\r\n"
+                           : " Too many connections from your address, "
+                             "try again later\r\n"));
+    co_return;
+  }
+  inbound_.emplace_back();
+  auto it = std::prev(inbound_.end());
+  it->fd = fd;
+  it->client_ip = ip;
+  it->session_id = absl::StrCat(context_.tag, "-", ++session_counter_);
+  it->stop_requested = stopping_;
+  co_await ServeInbound(&context_, &policy_, &*it);
+  inbound_.erase(it);
+  limiter_->Release(ip);
+}
+
+}  // namespace ferry::server

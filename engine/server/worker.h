@@ -1,0 +1,90 @@
+// Worker: one thread with its own io_uring, listening sockets, inbound
+// sessions, spool segments, delivery queue and outbound connections.
+// Workers share nothing on the message path; they read the routing table
+// through the published RouteSnapshot and count connections through the
+// ConnectionLimiter.
+//
+// The main thread creates workers, calls Start() and later Stop() and
+// Join(); everything else runs on the worker's own thread.
+#ifndef FERRY_ENGINE_SERVER_WORKER_H_
+#define FERRY_ENGINE_SERVER_WORKER_H_
+
+#include <atomic>
+#include <list>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/notification.h"
+#include "engine/dns/resolver.h"
+#include "engine/io/ring.h"
+#include "engine/io/task.h"
+#include "engine/server/connection_limiter.h"
+#include "engine/server/delivery_queue.h"
+#include "engine/server/inbound.h"
+#include "engine/server/route_policy.h"
+#include "engine/server/spool_loader.h"
+#include "engine/server/worker_context.h"
+#include "engine/spool/spool_writer.h"
+
+namespace ferry::server {
+
+class Worker {
+ public:
+  Worker(int index, const Settings* settings,
+         const route::RouteSnapshot* routes, ConnectionLimiter* limiter,
+         WorkerSpoolState spool);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Starts the thread and waits until it listens (or failed to start).
+  absl::Status Start();
+
+  // Asks the worker to stop: it stops accepting, answers 421 to idle
+  // sessions, lets transactions and deliveries in progress finish until
+  // `grace` has passed, then exits. Thread-safe; returns at once.
+  void Stop();
+
+  // Waits for the thread to exit.
+  void Join();
+
+ private:
+  void ThreadMain();
+  absl::Status InitOnThread();
+  void OnWake();
+  void BeginStop();
+  io::Task<void> AcceptLoop(int listen_fd);
+  io::Task<void> Serve(int fd);
+  io::Task<void> WaitForIdleThenExit();
+  void OnSegmentOpened(uint64_t sequence);
+
+  const int index_;
+  const Settings* settings_;
+  ConnectionLimiter* limiter_;
+  route::RouteSnapshot::Reader route_reader_;
+  RoutePolicy policy_;
+  WorkerSpoolState spool_state_;
+
+  io::Ring ring_;
+  std::unique_ptr<spool::SpoolWriter> spool_;
+  std::unique_ptr<dns::Resolver> resolver_;
+  std::unique_ptr<DeliveryQueue> queue_;
+  WorkerContext context_;
+  std::vector<int> listen_fds_;
+  std::vector<io::Operation*> pending_accepts_;
+  std::list<InboundConnection> inbound_;
+  uint64_t session_counter_ = 0;
+
+  std::thread thread_;
+  absl::Notification started_;
+  absl::Status start_status_;
+  std::atomic<bool> stop_requested_{false};
+  bool stopping_ = false;
+};
+
+}  // namespace ferry::server
+
+#endif  // FERRY_ENGINE_SERVER_WORKER_H_

@@ -1,0 +1,156 @@
+// Spool record format: how a message (envelope and body) and the outcome of
+// one delivery attempt are framed in a segment file. Pure encoding and
+// decoding with no I/O, so any thread may call these functions.
+//
+// A segment is a sequence of records. Each record is a 16-byte frame header
+// followed by its payload:
+//
+//   offset  size  field
+//   0       4     magic 0x31595246 (the bytes "FRY1" on disk)
+//   4       1     record type (RecordType)
+//   5       3     reserved, zero
+//   8       4     payload size in bytes
+//   12      4     CRC-32C of the payload
+//
+// Integers are little-endian. Strings are a varint (LEB128) length and then
+// the bytes. A message payload is the envelope, then `body_size` as a fixed
+// 64-bit integer, then the body itself, so the body is the tail of the
+// record and can be sent straight from the file.
+#ifndef FERRY_ENGINE_SPOOL_RECORD_H_
+#define FERRY_ENGINE_SPOOL_RECORD_H_
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace ferry::spool {
+
+inline constexpr uint32_t kRecordMagic = 0x31595246;
+inline constexpr size_t kFrameHeaderSize = 16;
+
+// Largest payload (envelope plus body) a record may carry. Decoding treats a
+// larger size field as corruption rather than as a record still being
+// written, and EncodeMessagePrefix() rejects larger messages, so the
+// configured maximum message size must stay below this.
+inline constexpr uint32_t kMaxPayloadSize = 1u << 30;
+
+enum class RecordType : uint8_t {
+  kMessage = 1,  // envelope and body of one accepted message
+  kOutcome = 2,  // result of one delivery attempt to one recipient
+};
+
+// One recipient (forward-path) with its RFC 3461 DSN parameters as the
+// client sent them. A parameter the client did not send is empty.
+struct SpooledRecipient {
+  std::string address;
+  std::string orcpt;
+  std::string notify;
+
+  friend bool operator==(const SpooledRecipient&,
+                         const SpooledRecipient&) = default;
+};
+
+// Everything known about a message apart from its body.
+struct Envelope {
+  std::string queue_id;
+  int64_t arrival_unix_micros = 0;
+  std::string client_ip;
+  std::string helo;
+  std::string sender;  // reverse-path without angle brackets
+  bool null_sender = false;
+  bool body_8bitmime = false;
+  bool smtputf8 = false;
+  std::string envid;  // RFC 3461 ENVID
+  std::string ret;    // RFC 3461 RET: "FULL", "HDRS" or empty
+  std::vector<SpooledRecipient> recipients;
+  std::string received_header;  // prepended to the body when sending
+
+  friend bool operator==(const Envelope&, const Envelope&) = default;
+};
+
+// Result of one delivery attempt to one recipient of a spooled message.
+struct Outcome {
+  enum State : uint8_t {
+    kDelivered = 1,  // final: the next hop accepted the message
+    kBounced = 2,    // final: permanent failure, a DSN went to the sender
+    kDeferred = 3,   // not final: retry at next_attempt_unix_micros
+    kExpired = 4,    // final: the queue lifetime ran out, a DSN went out
+  };
+
+  std::string queue_id;
+  uint32_t recipient_index = 0;  // index into Envelope::recipients
+  State state = kDeferred;
+  uint32_t attempts = 0;  // delivery attempts so far, this one included
+  int64_t time_unix_micros = 0;
+  int64_t next_attempt_unix_micros = 0;  // meaningful for kDeferred only
+  std::string next_hop;                  // "host:port" that was tried
+  std::string reply;  // the next hop's reply, or the local error
+
+  friend bool operator==(const Outcome&, const Outcome&) = default;
+};
+
+// Returns true iff no further delivery attempt follows `state`.
+bool IsFinal(Outcome::State state);
+
+// Returns "delivered", "bounced", "deferred" or "expired", and "unknown"
+// for a value outside the enum.
+std::string_view StateName(Outcome::State state);
+
+// Returns the frame header and envelope of a message record whose body is
+// the concatenation of `body`. The CRC covers the envelope and the body
+// iovecs, so writing the returned string and then `body` (one writev) gives
+// a complete record. The body is read for the CRC but never copied.
+// Returns InvalidArgument when envelope and body exceed kMaxPayloadSize.
+absl::StatusOr<std::string> EncodeMessagePrefix(const Envelope& envelope,
+                                                const std::vector<iovec>& body);
+
+// Returns a complete outcome record.
+// REQUIRES: the encoded outcome is at most kMaxPayloadSize bytes.
+std::string EncodeOutcome(const Outcome& outcome);
+
+struct FrameHeader {
+  RecordType type = RecordType::kMessage;
+  uint32_t payload_size = 0;
+  uint32_t crc = 0;
+
+  size_t framed_size() const { return kFrameHeaderSize + payload_size; }
+};
+
+// Checks and parses the frame header at the start of `buf`, without looking
+// at the payload. Returns DataLoss when the bytes present cannot start a
+// record: bad magic, unknown type, non-zero reserved bytes, or a payload
+// size above kMaxPayloadSize. Returns a truncation error (see IsTruncated)
+// when `buf` is shorter than the header but is a valid start of one.
+absl::StatusOr<FrameHeader> DecodeFrameHeader(std::string_view buf);
+
+struct DecodedRecord {
+  RecordType type = RecordType::kMessage;
+  size_t framed_size = 0;  // header and payload: where the next record starts
+  Envelope envelope;       // set when type == kMessage
+  Outcome outcome;         // set when type == kOutcome
+  size_t body_offset = 0;  // from the start of the record; kMessage only
+  uint64_t body_size = 0;  // kMessage only
+};
+
+// Decodes the record at the start of `buf` and ignores the bytes after it.
+// Returns DataLoss for a bad frame header, a CRC mismatch or a payload that
+// does not parse. Returns a truncation error when `buf` ends inside a record
+// that is valid so far, as after a torn write at the end of a segment.
+// Reads only inside `buf`, and allocates at most in proportion to the
+// payload size.
+absl::StatusOr<DecodedRecord> DecodeRecord(std::string_view buf);
+
+// Returns true iff `status` is the truncation error of DecodeFrameHeader()
+// or DecodeRecord(). Its code is OutOfRange, which no other error here uses.
+bool IsTruncated(const absl::Status& status);
+
+}  // namespace ferry::spool
+
+#endif  // FERRY_ENGINE_SPOOL_RECORD_H_

@@ -1,0 +1,332 @@
+#include "engine/spool/record.h"
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/spool/crc32c.h"
+#include "gtest/gtest.h"
+
+namespace ferry::spool {
+namespace {
+
+Envelope SampleEnvelope() {
+  Envelope envelope;
+  envelope.queue_id = "0KZ3M7Q2W1A00";
+  envelope.arrival_unix_micros = 1733325296123456;
+  envelope.client_ip = "192.0.2.17";
+  envelope.helo = "mta.example.org";
+  envelope.sender = "alice@example.org";
+  envelope.body_8bitmime = true;
+  envelope.envid = "QQ314159";
+  envelope.ret = "HDRS";
+  envelope.recipients = {
+      {"bob@customer.example", "rfc822;bob@customer.example",
+       "SUCCESS,FAILURE"},
+      {"carol@customer.example", "", ""},
+  };
+  envelope.received_header =
+      "Received: from mta.example.org ([192.0.2.17])\r\n"
+      "\tby mx.ferry.example with ESMTP id 0KZ3M7Q2W1A00\r\n";
+  return envelope;
+}
+
+Outcome SampleOutcome() {
+  Outcome outcome;
+  outcome.queue_id = "0KZ3M7Q2W1A00";
+  outcome.recipient_index = 1;
+  outcome.state = Outcome::kDeferred;
+  outcome.attempts = 3;
+  outcome.time_unix_micros = 1733325396000000;
+  outcome.next_attempt_unix_micros = 1733326296000000;
+  outcome.next_hop = "mail.customer.example:2525";
+  outcome.reply = "451 4.3.0 try again later";
+  return outcome;
+}
+
+std::vector<iovec> IovecsOf(std::vector<std::string>& parts) {
+  std::vector<iovec> out;
+  for (std::string& part : parts) out.push_back({part.data(), part.size()});
+  return out;
+}
+
+// Returns a whole message record: prefix and body.
+std::string EncodeMessage(const Envelope& envelope, std::string body) {
+  std::vector<std::string> parts = {body};
+  absl::StatusOr<std::string> prefix =
+      EncodeMessagePrefix(envelope, IovecsOf(parts));
+  EXPECT_TRUE(prefix.ok()) << prefix.status();
+  return *prefix + body;
+}
+
+void PutLittleEndian32(uint32_t value, char* out) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>(value >> (8 * i));
+}
+
+// Rewrites the size and CRC fields of `record` to match its payload, so
+// that tests can reach the payload parser with hand-made payloads.
+void Reframe(std::string* record) {
+  const size_t payload_size = record->size() - kFrameHeaderSize;
+  PutLittleEndian32(static_cast<uint32_t>(payload_size), record->data() + 8);
+  PutLittleEndian32(Crc32c(0, record->data() + kFrameHeaderSize, payload_size),
+                    record->data() + 12);
+}
+
+TEST(RecordTest, MessageRoundTrip) {
+  const Envelope envelope = SampleEnvelope();
+  const std::string body = "Subject: hi\r\n\r\nHello.\r\n";
+  const std::string record = EncodeMessage(envelope, body);
+  absl::StatusOr<DecodedRecord> decoded = DecodeRecord(record);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->type, RecordType::kMessage);
+  EXPECT_EQ(decoded->framed_size, record.size());
+  EXPECT_EQ(decoded->envelope, envelope);
+  EXPECT_EQ(decoded->body_size, body.size());
+  EXPECT_EQ(decoded->body_offset + decoded->body_size, record.size());
+  EXPECT_EQ(record.substr(decoded->body_offset), body);
+}
+
+TEST(RecordTest, MessageFlagsRoundTrip) {
+  Envelope envelope = SampleEnvelope();
+  envelope.null_sender = true;
+  envelope.sender.clear();
+  envelope.body_8bitmime = false;
+  envelope.smtputf8 = true;
+  absl::StatusOr<DecodedRecord> decoded =
+      DecodeRecord(EncodeMessage(envelope, "x\r\n"));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_TRUE(decoded->envelope.null_sender);
+  EXPECT_FALSE(decoded->envelope.body_8bitmime);
+  EXPECT_TRUE(decoded->envelope.smtputf8);
+}
+
+TEST(RecordTest, PrefixCrcCoversEveryBodyIovec) {
+  std::vector<std::string> parts = {"first chunk\r\n", "", "second chunk\r\n",
+                                    std::string(70000, 'z')};
+  absl::StatusOr<std::string> prefix =
+      EncodeMessagePrefix(SampleEnvelope(), IovecsOf(parts));
+  ASSERT_TRUE(prefix.ok()) << prefix.status();
+  std::string record = *prefix;
+  for (const std::string& part : parts) record += part;
+  absl::StatusOr<DecodedRecord> decoded = DecodeRecord(record);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->body_offset, prefix->size());
+  EXPECT_EQ(decoded->body_size, record.size() - prefix->size());
+}
+
+TEST(RecordTest, EmptyBodyAndNoRecipients) {
+  Envelope envelope;
+  envelope.queue_id = "A";
+  absl::StatusOr<DecodedRecord> decoded =
+      DecodeRecord(EncodeMessage(envelope, ""));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->envelope, envelope);
+  EXPECT_EQ(decoded->body_size, 0u);
+}
+
+TEST(RecordTest, OutcomeRoundTripEveryState) {
+  for (Outcome::State state : {Outcome::kDelivered, Outcome::kBounced,
+                               Outcome::kDeferred, Outcome::kExpired}) {
+    Outcome outcome = SampleOutcome();
+    outcome.state = state;
+    const std::string record = EncodeOutcome(outcome);
+    absl::StatusOr<DecodedRecord> decoded = DecodeRecord(record);
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    EXPECT_EQ(decoded->type, RecordType::kOutcome) << StateName(state);
+    EXPECT_EQ(decoded->framed_size, record.size()) << StateName(state);
+    EXPECT_EQ(decoded->outcome, outcome) << StateName(state);
+  }
+}
+
+TEST(RecordTest, FrameHeaderLayout) {
+  const std::string record = EncodeOutcome(SampleOutcome());
+  EXPECT_EQ(record.substr(0, 4), "FRY1");
+  EXPECT_EQ(record[4], static_cast<char>(RecordType::kOutcome));
+  EXPECT_EQ(record.substr(5, 3), std::string(3, '\0'));
+  absl::StatusOr<FrameHeader> header = DecodeFrameHeader(record);
+  ASSERT_TRUE(header.ok()) << header.status();
+  EXPECT_EQ(header->framed_size(), record.size());
+  EXPECT_EQ(header->crc, Crc32c(0, record.data() + kFrameHeaderSize,
+                                record.size() - kFrameHeaderSize));
+}
+
+TEST(RecordTest, IgnoresBytesAfterRecord) {
+  const std::string first = EncodeOutcome(SampleOutcome());
+  const std::string both = first + EncodeMessage(SampleEnvelope(), "b\r\n");
+  absl::StatusOr<DecodedRecord> decoded = DecodeRecord(both);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->framed_size, first.size());
+}
+
+TEST(RecordTest, EveryTruncationIsTruncated) {
+  for (const std::string& record :
+       {EncodeMessage(SampleEnvelope(), "Subject: x\r\n\r\nbody\r\n"),
+        EncodeOutcome(SampleOutcome())}) {
+    for (size_t size = 0; size < record.size(); ++size) {
+      absl::StatusOr<DecodedRecord> decoded =
+          DecodeRecord(std::string_view(record).substr(0, size));
+      EXPECT_TRUE(IsTruncated(decoded.status()))
+          << "size " << size << ": " << decoded.status();
+    }
+  }
+}
+
+TEST(RecordTest, EveryBitFlipIsRejected) {
+  const std::string record =
+      EncodeMessage(SampleEnvelope(), "Subject: x\r\n\r\nbody\r\n");
+  for (size_t i = 0; i < record.size(); ++i) {
+    std::string damaged = record;
+    damaged[i] ^= 0x01;
+    EXPECT_FALSE(DecodeRecord(damaged).ok()) << "byte " << i;
+  }
+}
+
+TEST(RecordTest, FlippedBodyByteIsDataLoss) {
+  std::string record = EncodeMessage(SampleEnvelope(), "body\r\n");
+  record[record.size() - 3] ^= 0x20;
+  EXPECT_TRUE(absl::IsDataLoss(DecodeRecord(record).status()));
+}
+
+TEST(RecordTest, FlippedEnvelopeByteIsDataLoss) {
+  std::string record = EncodeMessage(SampleEnvelope(), "body\r\n");
+  record[kFrameHeaderSize + 3] ^= 0x20;
+  EXPECT_TRUE(absl::IsDataLoss(DecodeRecord(record).status()));
+}
+
+TEST(RecordTest, BadMagicInShortBufferIsDataLoss) {
+  EXPECT_TRUE(absl::IsDataLoss(DecodeRecord("FX").status()));
+}
+
+TEST(RecordTest, ZeroBytesAreDataLoss) {
+  EXPECT_TRUE(absl::IsDataLoss(DecodeRecord(std::string(64, '\0')).status()));
+}
+
+TEST(RecordTest, UnknownTypeIsDataLoss) {
+  std::string record = EncodeOutcome(SampleOutcome());
+  record[4] = 9;
+  EXPECT_TRUE(absl::IsDataLoss(DecodeRecord(record).status()));
+}
+
+TEST(RecordTest, UnknownTypeInShortBufferIsDataLoss) {
+  const std::string header = std::string("FRY1") + '\x09';
+  EXPECT_TRUE(absl::IsDataLoss(DecodeRecord(header).status()));
+}
+
+TEST(RecordTest, NonZeroReservedIsDataLoss) {
+  std::string record = EncodeOutcome(SampleOutcome());
+  record[6] = 1;
+  EXPECT_TRUE(absl::IsDataLoss(DecodeRecord(record).status()));
+}
+
+TEST(RecordTest, OversizedPayloadIsDataLoss) {
+  std::string header = EncodeOutcome(SampleOutcome()).substr(0, 12);
+  PutLittleEndian32(kMaxPayloadSize + 1, header.data() + 8);
+  EXPECT_TRUE(absl::IsDataLoss(DecodeRecord(header).status()));
+}
+
+TEST(RecordTest, OversizedMessageIsRejected) {
+  char byte = 'x';
+  const std::vector<iovec> body = {{&byte, kMaxPayloadSize}};
+  absl::StatusOr<std::string> prefix =
+      EncodeMessagePrefix(SampleEnvelope(), body);
+  EXPECT_TRUE(absl::IsInvalidArgument(prefix.status())) << prefix.status();
+}
+
+TEST(RecordTest, WrongBodySizeIsDataLoss) {
+  std::string record = EncodeMessage(SampleEnvelope(), "body\r\n");
+  record += "extra";
+  Reframe(&record);
+  EXPECT_TRUE(absl::IsDataLoss(DecodeRecord(record).status()));
+}
+
+TEST(RecordTest, UnknownEnvelopeFlagIsDataLoss) {
+  Envelope envelope;
+  envelope.queue_id = "Q";
+  std::string record = EncodeMessage(envelope, "");
+  // Payload: queue ID (2 bytes), arrival time (8), then the flags byte.
+  record[kFrameHeaderSize + 2 + 8] = '\x80';
+  Reframe(&record);
+  EXPECT_TRUE(absl::IsDataLoss(DecodeRecord(record).status()));
+}
+
+TEST(RecordTest, HugeRecipientCountIsDataLoss) {
+  Envelope envelope;
+  std::string record = EncodeMessage(envelope, "");
+  // Payload: queue ID (1), arrival time (8), flags (1), five empty strings
+  // (5), then the recipient count, set here to 2^56 - 1.
+  const size_t count_at = kFrameHeaderSize + 1 + 8 + 1 + 5;
+  record.replace(count_at, 1, "\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x7F");
+  Reframe(&record);
+  EXPECT_TRUE(absl::IsDataLoss(DecodeRecord(record).status()));
+}
+
+TEST(RecordTest, OverlongVarintIsDataLoss) {
+  Envelope envelope;
+  std::string record = EncodeMessage(envelope, "");
+  record.replace(kFrameHeaderSize, 1, std::string(11, '\x80') + '\x00');
+  Reframe(&record);
+  EXPECT_TRUE(absl::IsDataLoss(DecodeRecord(record).status()));
+}
+
+TEST(RecordTest, InvalidOutcomeStateIsDataLoss) {
+  for (uint8_t state : {0, 5, 255}) {
+    Outcome outcome = SampleOutcome();
+    outcome.state = static_cast<Outcome::State>(state);
+    const std::string record = EncodeOutcome(outcome);
+    EXPECT_TRUE(absl::IsDataLoss(DecodeRecord(record).status()))
+        << "state " << int{state};
+  }
+}
+
+TEST(RecordTest, OutcomeTrailingBytesAreDataLoss) {
+  std::string record = EncodeOutcome(SampleOutcome());
+  record += '\0';
+  Reframe(&record);
+  EXPECT_TRUE(absl::IsDataLoss(DecodeRecord(record).status()));
+}
+
+TEST(RecordTest, RandomBytesNeverDecode) {
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 20000; ++round) {
+    std::string buf(rng() % 200, '\0');
+    for (char& c : buf) c = static_cast<char>(rng());
+    if (round % 2 == 0 && buf.size() >= 4) buf.replace(0, 4, "FRY1");
+    const absl::Status status = DecodeRecord(buf).status();
+    EXPECT_TRUE(absl::IsDataLoss(status) || IsTruncated(status))
+        << "round " << round << ": " << status;
+  }
+}
+
+// Random payloads behind a valid header and CRC reach the payload parser,
+// which must reject them or decode them without reading past the payload.
+TEST(RecordTest, RandomPayloadsWithValidCrcAreSafe) {
+  std::mt19937_64 rng(11);
+  for (int round = 0; round < 20000; ++round) {
+    std::string record = EncodeOutcome(SampleOutcome()).substr(0, 16);
+    record[4] = static_cast<char>(round % 2 == 0 ? RecordType::kMessage
+                                                 : RecordType::kOutcome);
+    const size_t payload_size = rng() % 120;
+    for (size_t i = 0; i < payload_size; ++i) {
+      record.push_back(static_cast<char>(rng() % 4 == 0 ? 0 : rng()));
+    }
+    Reframe(&record);
+    absl::StatusOr<DecodedRecord> decoded = DecodeRecord(record);
+    if (!decoded.ok()) {
+      EXPECT_TRUE(absl::IsDataLoss(decoded.status())) << decoded.status();
+      continue;
+    }
+    EXPECT_EQ(decoded->framed_size, record.size());
+    EXPECT_LE(decoded->body_offset + decoded->body_size, record.size());
+  }
+}
+
+TEST(RecordTest, FinalStates) {
+  EXPECT_TRUE(IsFinal(Outcome::kDelivered));
+  EXPECT_TRUE(IsFinal(Outcome::kBounced));
+  EXPECT_TRUE(IsFinal(Outcome::kExpired));
+  EXPECT_FALSE(IsFinal(Outcome::kDeferred));
+}
+
+}  // namespace
+}  // namespace ferry::spool

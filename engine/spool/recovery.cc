@@ -1,0 +1,392 @@
+#include "engine/spool/recovery.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace ferry::spool {
+namespace {
+
+constexpr std::string_view kSegmentSuffix = ".seg";
+constexpr size_t kSequenceDigits = 16;
+
+absl::Status ErrnoError(int error_number, const char* operation,
+                        const std::string& path) {
+  return absl::ErrnoToStatus(error_number,
+                             absl::StrCat(operation, " ", path, " failed"));
+}
+
+// Closes a file descriptor when it goes out of scope.
+class FileCloser {
+ public:
+  explicit FileCloser(int fd) : fd_(fd) {}
+  FileCloser(const FileCloser&) = delete;
+  FileCloser& operator=(const FileCloser&) = delete;
+  ~FileCloser() { close(fd_); }
+
+ private:
+  int fd_;
+};
+
+// Reads one file front to back in large blocks and hands out views of the
+// bytes at the current position. A view stays valid until the next Peek().
+class BlockReader {
+ public:
+  BlockReader(int fd, const std::string& path, uint64_t file_size,
+              size_t block_size)
+      : fd_(fd),
+        path_(path),
+        unread_in_file_(file_size),
+        capacity_(std::max<size_t>(block_size, kFrameHeaderSize)),
+        buffer_(new char[capacity_]) {}
+
+  // Returns the next `n` bytes, or fewer when the file ends first.
+  absl::StatusOr<std::string_view> Peek(size_t n) {
+    if (absl::Status status = Fill(n); !status.ok()) return status;
+    return std::string_view(buffer_.get() + begin_, std::min(n, end_ - begin_));
+  }
+
+  // Moves the position forward. REQUIRES: n <= the size of the last Peek().
+  void Advance(size_t n) {
+    begin_ += n;
+    offset_ += n;
+  }
+
+  // File offset of the current position.
+  uint64_t offset() const { return offset_; }
+
+  // Returns true iff every byte from the current position to the end of
+  // the file is zero. Moves the position to the end of the file.
+  absl::StatusOr<bool> RestIsZero();
+
+ private:
+  // Buffers at least `n` bytes past the position, or up to the end of the
+  // file when it has fewer.
+  absl::Status Fill(size_t n);
+  void MakeRoom(size_t n);
+
+  const int fd_;
+  const std::string& path_;
+  uint64_t unread_in_file_;  // bytes not yet read into the buffer
+  size_t capacity_;
+  std::unique_ptr<char[]> buffer_;
+  size_t begin_ = 0;  // buffer index of the current position
+  size_t end_ = 0;    // buffer index after the last byte read
+  uint64_t offset_ = 0;
+};
+
+absl::Status BlockReader::Fill(size_t n) {
+  const uint64_t available = end_ - begin_;
+  if (available >= n || unread_in_file_ == 0) return absl::OkStatus();
+  // A size field in a damaged header may claim up to kMaxPayloadSize
+  // bytes, so never make room for more than the file still holds.
+  n = static_cast<size_t>(std::min<uint64_t>(n, available + unread_in_file_));
+  MakeRoom(n);
+  while (end_ - begin_ < n) {
+    const size_t want = static_cast<size_t>(
+        std::min<uint64_t>(capacity_ - end_, unread_in_file_));
+    const ssize_t got = read(fd_, buffer_.get() + end_, want);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return ErrnoError(errno, "read", path_);
+    if (got == 0) {
+      // The file shrank after fstat(), so its new end is the end.
+      unread_in_file_ = 0;
+      break;
+    }
+    end_ += static_cast<size_t>(got);
+    unread_in_file_ -= static_cast<uint64_t>(got);
+  }
+  return absl::OkStatus();
+}
+
+// Moves the unconsumed bytes to the front of the buffer, growing it when
+// `n` bytes would not fit.
+void BlockReader::MakeRoom(size_t n) {
+  if (capacity_ - begin_ >= n) return;
+  const size_t kept = end_ - begin_;
+  if (n > capacity_) {
+    const size_t capacity = std::max(n, capacity_ * 2);
+    std::unique_ptr<char[]> grown(new char[capacity]);
+    std::memcpy(grown.get(), buffer_.get() + begin_, kept);
+    buffer_ = std::move(grown);
+    capacity_ = capacity;
+  } else {
+    std::memmove(buffer_.get(), buffer_.get() + begin_, kept);
+  }
+  begin_ = 0;
+  end_ = kept;
+}
+
+absl::StatusOr<bool> BlockReader::RestIsZero() {
+  while (true) {
+    absl::StatusOr<std::string_view> block = Peek(capacity_);
+    if (!block.ok()) return block.status();
+    if (block->empty()) return true;
+    if (std::any_of(block->begin(), block->end(),
+                    [](char c) { return c != 0; })) {
+      return false;
+    }
+    Advance(block->size());
+  }
+}
+
+// Returns the segment files in `dir`, sorted by sequence, and adds the
+// names of all other entries to `ignored`.
+absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> ListSegments(
+    const std::string& dir, std::vector<std::string>* ignored) {
+  DIR* handle = opendir(dir.c_str());
+  if (handle == nullptr && errno == ENOENT) {
+    return absl::NotFoundError(
+        absl::StrCat("spool directory ", dir, " not found"));
+  }
+  if (handle == nullptr) return ErrnoError(errno, "opendir", dir);
+  std::vector<std::pair<uint64_t, std::string>> segments;
+  errno = 0;
+  while (const dirent* entry = readdir(handle)) {
+    const std::string_view name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    if (std::optional<uint64_t> sequence = ParseSegmentFileName(name)) {
+      segments.emplace_back(*sequence, name);
+    } else {
+      ignored->emplace_back(name);
+    }
+  }
+  const int read_error = errno;
+  closedir(handle);
+  if (read_error != 0) return ErrnoError(read_error, "readdir", dir);
+  std::sort(segments.begin(), segments.end());
+  std::sort(ignored->begin(), ignored->end());
+  return segments;
+}
+
+// State of one directory scan: the messages read so far, indexed by queue
+// ID so that later outcome records can find them.
+class DirectoryScan {
+ public:
+  DirectoryScan(const RecoveryOptions& options, RecoveredSpool* result)
+      : options_(options), result_(*result) {}
+
+  // Reads segment `sequence` at `path` to its end or to its first damaged
+  // record, and appends it to the result's segments.
+  absl::Status ScanSegment(uint64_t sequence, const std::string& path);
+
+  // Drops the finished messages from the result and counts the live ones
+  // per segment.
+  void Finish();
+
+ private:
+  absl::Status ScanRecords(BlockReader* reader, RecoveredSegment* segment);
+  absl::Status CutSegment(BlockReader* reader, const absl::Status& error,
+                          const RecoveredSegment& segment);
+  void ApplyMessage(DecodedRecord* record, uint64_t sequence,
+                    uint64_t record_offset);
+  void ApplyOutcome(const Outcome& outcome);
+
+  const RecoveryOptions& options_;
+  RecoveredSpool& result_;
+  // Messages are appended to result_.messages as they are read, and
+  // open_recipients_[i] counts the recipients of message i not yet final.
+  // Finish() drops the messages whose count reached zero.
+  std::vector<size_t> open_recipients_;
+  absl::flat_hash_map<std::string, size_t> live_index_;  // into messages
+};
+
+absl::Status DirectoryScan::ScanSegment(uint64_t sequence,
+                                        const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError(errno, "open", path);
+  FileCloser closer(fd);
+  struct stat info;
+  if (fstat(fd, &info) != 0) return ErrnoError(errno, "fstat", path);
+  posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  RecoveredSegment segment;
+  segment.sequence = sequence;
+  segment.path = path;
+  segment.file_size = static_cast<uint64_t>(info.st_size);
+  BlockReader reader(fd, path, segment.file_size, options_.read_block_size);
+  if (absl::Status status = ScanRecords(&reader, &segment); !status.ok()) {
+    return status;
+  }
+  result_.segments.push_back(std::move(segment));
+  return absl::OkStatus();
+}
+
+absl::Status DirectoryScan::ScanRecords(BlockReader* reader,
+                                        RecoveredSegment* segment) {
+  while (true) {
+    absl::StatusOr<std::string_view> bytes = reader->Peek(kFrameHeaderSize);
+    if (!bytes.ok()) return bytes.status();
+    if (bytes->empty()) break;
+    // A valid header gives the record's size. Otherwise DecodeRecord()
+    // below reports the same header error on the bytes already peeked.
+    if (absl::StatusOr<FrameHeader> header = DecodeFrameHeader(*bytes);
+        header.ok()) {
+      bytes = reader->Peek(header->framed_size());
+      if (!bytes.ok()) return bytes.status();
+    }
+    absl::StatusOr<DecodedRecord> record = DecodeRecord(*bytes);
+    if (!record.ok()) return CutSegment(reader, record.status(), *segment);
+    if (record->type == RecordType::kMessage) {
+      ApplyMessage(&*record, segment->sequence, reader->offset());
+    } else {
+      ApplyOutcome(record->outcome);
+    }
+    reader->Advance(record->framed_size);
+    segment->valid_size = reader->offset();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DirectoryScan::CutSegment(BlockReader* reader,
+                                       const absl::Status& error,
+                                       const RecoveredSegment& segment) {
+  SegmentCut cut;
+  cut.sequence = segment.sequence;
+  cut.path = segment.path;
+  cut.offset = segment.valid_size;
+  cut.detail = std::string(error.message());
+  if (IsTruncated(error)) {
+    cut.reason = CutReason::kTornTail;
+  } else {
+    absl::StatusOr<bool> zero_tail = reader->RestIsZero();
+    if (!zero_tail.ok()) return zero_tail.status();
+    cut.reason = *zero_tail ? CutReason::kZeroFilledTail : CutReason::kCorrupt;
+  }
+  result_.cuts.push_back(std::move(cut));
+  return absl::OkStatus();
+}
+
+void DirectoryScan::ApplyMessage(DecodedRecord* record, uint64_t sequence,
+                                 uint64_t record_offset) {
+  ++result_.stats.message_records;
+  Envelope& envelope = record->envelope;
+  if (envelope.recipients.empty()) return;  // nothing left to deliver
+  const auto [slot, inserted] =
+      live_index_.try_emplace(envelope.queue_id, open_recipients_.size());
+  if (!inserted) {
+    ++result_.stats.duplicate_messages;
+    return;
+  }
+  open_recipients_.push_back(envelope.recipients.size());
+  RecoveredMessage& message = result_.messages.emplace_back();
+  message.recipients.resize(envelope.recipients.size());
+  message.segment = sequence;
+  message.body_offset = record_offset + record->body_offset;
+  message.body_size = record->body_size;
+  message.envelope = std::move(envelope);
+}
+
+void DirectoryScan::ApplyOutcome(const Outcome& outcome) {
+  ++result_.stats.outcome_records;
+  const auto slot = live_index_.find(outcome.queue_id);
+  if (slot == live_index_.end()) {
+    ++result_.stats.orphan_outcomes;
+    return;
+  }
+  const size_t index = slot->second;
+  RecoveredMessage& message = result_.messages[index];
+  if (outcome.recipient_index >= message.recipients.size()) {
+    ++result_.stats.bad_recipient_index;
+    return;
+  }
+  RecoveredRecipient& recipient = message.recipients[outcome.recipient_index];
+  // A final state is never undone, so a recipient is never delivered twice.
+  if (recipient.final) return;
+  recipient.has_outcome = true;
+  recipient.last_state = outcome.state;
+  recipient.attempts = outcome.attempts;
+  recipient.last_attempt_unix_micros = outcome.time_unix_micros;
+  recipient.next_attempt_unix_micros = outcome.next_attempt_unix_micros;
+  recipient.next_hop = outcome.next_hop;
+  recipient.last_reply = outcome.reply;
+  if (!IsFinal(outcome.state)) return;
+  recipient.final = true;
+  if (--open_recipients_[index] == 0) {
+    live_index_.erase(slot);
+    message = RecoveredMessage();  // release the envelope now
+  }
+}
+
+void DirectoryScan::Finish() {
+  std::vector<RecoveredMessage>& messages = result_.messages;
+  absl::flat_hash_map<uint64_t, size_t> live_per_segment;
+  size_t live_count = 0;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    if (open_recipients_[i] == 0) continue;
+    ++live_per_segment[messages[i].segment];
+    if (live_count != i) messages[live_count] = std::move(messages[i]);
+    ++live_count;
+  }
+  messages.resize(live_count);
+  for (RecoveredSegment& segment : result_.segments) {
+    segment.live_messages = live_per_segment[segment.sequence];
+  }
+  open_recipients_.clear();
+  live_index_.clear();
+}
+
+bool IsLowerHexDigit(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+}  // namespace
+
+std::string SegmentFileName(uint64_t sequence) {
+  return absl::StrFormat("%016x%s", sequence, kSegmentSuffix);
+}
+
+std::optional<uint64_t> ParseSegmentFileName(std::string_view name) {
+  if (name.size() != kSequenceDigits + kSegmentSuffix.size() ||
+      name.substr(kSequenceDigits) != kSegmentSuffix) {
+    return std::nullopt;
+  }
+  uint64_t sequence = 0;
+  for (char c : name.substr(0, kSequenceDigits)) {
+    if (!IsLowerHexDigit(c)) return std::nullopt;
+    const uint64_t digit = c <= '9' ? c - '0' : c - 'a' + 10;
+    sequence = (sequence << 4) | digit;
+  }
+  return sequence;
+}
+
+std::string_view CutReasonName(CutReason reason) {
+  switch (reason) {
+    case CutReason::kTornTail:
+      return "torn tail";
+    case CutReason::kZeroFilledTail:
+      return "zero-filled tail";
+    case CutReason::kCorrupt:
+      return "corrupt record";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<RecoveredSpool> RecoverDirectory(
+    const std::string& dir, const RecoveryOptions& options) {
+  RecoveredSpool result;
+  absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> segments =
+      ListSegments(dir, &result.ignored_files);
+  if (!segments.ok()) return segments.status();
+  DirectoryScan scan(options, &result);
+  for (const auto& [sequence, name] : *segments) {
+    const std::string path = absl::StrCat(dir, "/", name);
+    if (absl::Status status = scan.ScanSegment(sequence, path); !status.ok()) {
+      return status;
+    }
+  }
+  scan.Finish();
+  return result;
+}
+
+}  // namespace ferry::spool

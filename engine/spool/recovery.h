@@ -1,0 +1,121 @@
+// Start-up recovery of one worker's spool directory: reads every segment,
+// applies the outcome records to their messages and returns what is still
+// queued. Runs once per directory before the workers start, on whichever
+// thread calls it. It only reads, so repairs (truncating a damaged segment,
+// deleting segments without live messages) are left to the caller.
+//
+// A directory contains segment files named by SegmentFileName(). Other files
+// are listed in RecoveredSpool::ignored_files and otherwise left alone.
+#ifndef FERRY_ENGINE_SPOOL_RECOVERY_H_
+#define FERRY_ENGINE_SPOOL_RECOVERY_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/spool/record.h"
+
+namespace ferry::spool {
+
+// Returns the file name of segment `sequence`: 16 lower-case hex digits and
+// ".seg", so that names sort in sequence order.
+std::string SegmentFileName(uint64_t sequence);
+
+// Returns the sequence that `name` encodes, or nullopt when `name` is not
+// exactly the form SegmentFileName() produces.
+std::optional<uint64_t> ParseSegmentFileName(std::string_view name);
+
+// Delivery state of one recipient, from the latest outcome record for it.
+// Fields other than `final` keep their defaults when no outcome exists.
+struct RecoveredRecipient {
+  bool final = false;  // delivered, bounced or expired
+  bool has_outcome = false;
+  Outcome::State last_state = Outcome::kDeferred;
+  uint32_t attempts = 0;
+  int64_t last_attempt_unix_micros = 0;
+  int64_t next_attempt_unix_micros = 0;
+  std::string next_hop;
+  std::string last_reply;
+};
+
+// A message with at least one recipient that is not final.
+struct RecoveredMessage {
+  Envelope envelope;
+  std::vector<RecoveredRecipient> recipients;  // parallel to the envelope's
+  uint64_t segment = 0;      // sequence of the segment with the message record
+  uint64_t body_offset = 0;  // byte offset of the body in that segment file
+  uint64_t body_size = 0;
+};
+
+struct RecoveredSegment {
+  uint64_t sequence = 0;
+  std::string path;
+  uint64_t file_size = 0;
+  // End of the last good record. Less than file_size when the segment was
+  // cut (see SegmentCut), and then the caller truncates the file here
+  // before writing to it again.
+  uint64_t valid_size = 0;
+  size_t live_messages = 0;  // messages in this segment still queued
+};
+
+enum class CutReason {
+  kTornTail,        // the file ends inside a record: an interrupted append
+  kZeroFilledTail,  // only zero bytes from the cut to the end of the file
+  kCorrupt,         // a record that fails its checks, possibly mid-file
+};
+
+std::string_view CutReasonName(CutReason reason);
+
+// The point where the scan of one segment stopped before the end of the
+// file. Records after the cut are ignored, because a damaged frame header gives
+// no safe way to find the next record. NOTE: a corrupt size field that points
+// past the end of the file is reported as kTornTail, because the size is not
+// covered by the CRC and that case looks like an interrupted append.
+struct SegmentCut {
+  uint64_t sequence = 0;
+  std::string path;
+  uint64_t offset = 0;  // equals the segment's valid_size
+  CutReason reason = CutReason::kCorrupt;
+  std::string detail;  // the decoding error
+};
+
+struct RecoveryStats {
+  uint64_t message_records = 0;
+  uint64_t outcome_records = 0;
+  // Outcome records whose queue ID matches no live message read before
+  // them. Normal after the message's own segment has been deleted.
+  uint64_t orphan_outcomes = 0;
+  uint64_t bad_recipient_index = 0;  // outcomes naming no such recipient
+  uint64_t duplicate_messages = 0;   // later copies of a live queue ID
+};
+
+struct RecoveredSpool {
+  std::vector<RecoveredMessage> messages;  // in spool order
+  std::vector<RecoveredSegment> segments;  // ascending sequence
+  std::vector<SegmentCut> cuts;
+  std::vector<std::string> ignored_files;  // names that are not segments
+  RecoveryStats stats;
+};
+
+struct RecoveryOptions {
+  // Bytes read per read() call. The buffer grows beyond this only to hold
+  // a record that is larger.
+  size_t read_block_size = 4 << 20;
+};
+
+// Scans every segment in `dir` in sequence order. A recipient whose latest
+// outcome is final stays final, whatever outcome records follow. Returns
+// NotFound when `dir` does not exist, and an error naming the file when a
+// directory or segment cannot be listed, opened or read. Damaged records
+// are not errors: they end the scan of their segment and are reported in
+// RecoveredSpool::cuts.
+absl::StatusOr<RecoveredSpool> RecoverDirectory(
+    const std::string& dir, const RecoveryOptions& options = {});
+
+}  // namespace ferry::spool
+
+#endif  // FERRY_ENGINE_SPOOL_RECOVERY_H_

@@ -1,0 +1,521 @@
+#include "engine/spool/recovery.h"
+
+#include <stdlib.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "engine/spool/record.h"
+#include "gtest/gtest.h"
+
+namespace ferry::spool {
+namespace {
+
+// A fresh directory under the test's temporary directory, removed at the
+// end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    const char* base = getenv("TEST_TMPDIR");
+    std::string pattern =
+        absl::StrCat(base != nullptr ? base : "/tmp", "/spoolXXXXXX");
+    path_ = mkdtemp(pattern.data());
+    EXPECT_FALSE(path_.empty());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+Envelope MakeEnvelope(const std::string& queue_id, int recipients) {
+  Envelope envelope;
+  envelope.queue_id = queue_id;
+  envelope.arrival_unix_micros = 1733325296000000;
+  envelope.client_ip = "198.51.100.7";
+  envelope.helo = "client.example.net";
+  envelope.sender = "alice@example.net";
+  for (int i = 0; i < recipients; ++i) {
+    envelope.recipients.push_back(
+        {absl::StrCat("user", i, "@customer.example"), "", ""});
+  }
+  envelope.received_header = "Received: from client.example.net\r\n";
+  return envelope;
+}
+
+Outcome MakeOutcome(const std::string& queue_id, uint32_t recipient,
+                    Outcome::State state, uint32_t attempts = 1) {
+  Outcome outcome;
+  outcome.queue_id = queue_id;
+  outcome.recipient_index = recipient;
+  outcome.state = state;
+  outcome.attempts = attempts;
+  outcome.time_unix_micros = 1733325300000000 + attempts;
+  outcome.next_attempt_unix_micros = 1733326200000000 + attempts;
+  outcome.next_hop = "mail.customer.example:2525";
+  outcome.reply = absl::StrCat("451 4.4.1 attempt ", attempts);
+  return outcome;
+}
+
+// Builds the bytes of one segment file record by record.
+class SegmentBuilder {
+ public:
+  // Appends a message record and returns the offset where it starts.
+  size_t AddMessage(const Envelope& envelope, std::string body) {
+    const size_t start = bytes_.size();
+    const std::vector<iovec> iovecs = {{body.data(), body.size()}};
+    absl::StatusOr<std::string> prefix = EncodeMessagePrefix(envelope, iovecs);
+    EXPECT_TRUE(prefix.ok()) << prefix.status();
+    bytes_ += *prefix;
+    bytes_ += body;
+    return start;
+  }
+
+  size_t AddOutcome(const Outcome& outcome) {
+    const size_t start = bytes_.size();
+    bytes_ += EncodeOutcome(outcome);
+    return start;
+  }
+
+  std::string& bytes() { return bytes_; }
+
+  // Writes the first `size` bytes (all by default) as segment `sequence`.
+  void Write(const std::string& dir, uint64_t sequence,
+             size_t size = std::string::npos) const {
+    std::ofstream out(absl::StrCat(dir, "/", SegmentFileName(sequence)),
+                      std::ios::binary | std::ios::trunc);
+    out << std::string_view(bytes_).substr(0, size);
+  }
+
+ private:
+  std::string bytes_;
+};
+
+std::string ReadFileRange(const std::string& path, uint64_t offset,
+                          uint64_t size) {
+  std::ifstream in(path, std::ios::binary);
+  std::string content((std::istreambuf_iterator<char>(in)),
+                      std::istreambuf_iterator<char>());
+  return content.substr(offset, size);
+}
+
+RecoveredSpool Recover(const std::string& dir,
+                       const RecoveryOptions& options = {}) {
+  absl::StatusOr<RecoveredSpool> spool = RecoverDirectory(dir, options);
+  EXPECT_TRUE(spool.ok()) << spool.status();
+  return spool.ok() ? *std::move(spool) : RecoveredSpool();
+}
+
+TEST(SegmentFileNameTest, FormatsSixteenHexDigits) {
+  EXPECT_EQ(SegmentFileName(0x1a2b), "0000000000001a2b.seg");
+}
+
+TEST(SegmentFileNameTest, ParseRoundTrip) {
+  for (uint64_t sequence :
+       {uint64_t{0}, uint64_t{1}, uint64_t{0xabcdef}, ~uint64_t{0}}) {
+    EXPECT_EQ(ParseSegmentFileName(SegmentFileName(sequence)), sequence);
+  }
+}
+
+TEST(SegmentFileNameTest, ParseRejectsOtherNames) {
+  for (const char* name :
+       {"0000000000001A2B.seg", "000000000001a2b.seg", "00000000000001a2b.seg",
+        "0000000000001a2b.seg.tmp", "0000000000001a2b.log",
+        "000000000000xa2b.seg", ".seg", ""}) {
+    EXPECT_EQ(ParseSegmentFileName(name), std::nullopt) << name;
+  }
+}
+
+TEST(RecoveryTest, MissingDirectoryIsNotFound) {
+  TempDir dir;
+  const absl::StatusOr<RecoveredSpool> spool =
+      RecoverDirectory(dir.path() + "/absent");
+  EXPECT_TRUE(absl::IsNotFound(spool.status())) << spool.status();
+}
+
+TEST(RecoveryTest, EmptyDirectoryHasNothing) {
+  TempDir dir;
+  const RecoveredSpool spool = Recover(dir.path());
+  EXPECT_TRUE(spool.messages.empty());
+  EXPECT_TRUE(spool.segments.empty());
+  EXPECT_TRUE(spool.cuts.empty());
+}
+
+TEST(RecoveryTest, EmptySegmentIsListed) {
+  TempDir dir;
+  SegmentBuilder().Write(dir.path(), 7);
+  const RecoveredSpool spool = Recover(dir.path());
+  ASSERT_EQ(spool.segments.size(), 1u);
+  EXPECT_EQ(spool.segments[0].sequence, 7u);
+  EXPECT_EQ(spool.segments[0].file_size, 0u);
+  EXPECT_EQ(spool.segments[0].valid_size, 0u);
+  EXPECT_EQ(spool.segments[0].live_messages, 0u);
+  EXPECT_TRUE(spool.cuts.empty());
+}
+
+TEST(RecoveryTest, RecoversMessagesInOrder) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 1), "first\r\n");
+  segment.AddMessage(MakeEnvelope("Q2", 2), "second\r\n");
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  ASSERT_EQ(spool.messages.size(), 2u);
+  EXPECT_EQ(spool.messages[0].envelope, MakeEnvelope("Q1", 1));
+  EXPECT_EQ(spool.messages[1].envelope, MakeEnvelope("Q2", 2));
+  EXPECT_EQ(spool.messages[1].recipients.size(), 2u);
+  EXPECT_FALSE(spool.messages[1].recipients[1].final);
+  EXPECT_FALSE(spool.messages[1].recipients[1].has_outcome);
+  EXPECT_EQ(spool.stats.message_records, 2u);
+}
+
+TEST(RecoveryTest, BodyOffsetPointsIntoSegmentFile) {
+  TempDir dir;
+  SegmentBuilder first;
+  first.AddMessage(MakeEnvelope("Q1", 1), "body one\r\n");
+  first.Write(dir.path(), 1);
+  SegmentBuilder second;
+  second.AddOutcome(MakeOutcome("Q1", 0, Outcome::kDeferred));
+  second.AddMessage(MakeEnvelope("Q2", 1), "body two\r\n.. dot\r\n");
+  second.Write(dir.path(), 2);
+  const RecoveredSpool spool = Recover(dir.path());
+  ASSERT_EQ(spool.messages.size(), 2u);
+  const RecoveredMessage& message = spool.messages[1];
+  EXPECT_EQ(message.segment, 2u);
+  EXPECT_EQ(ReadFileRange(spool.segments[1].path, message.body_offset,
+                          message.body_size),
+            "body two\r\n.. dot\r\n");
+}
+
+TEST(RecoveryTest, SegmentSizesAndLiveCounts) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 1), "a\r\n");
+  segment.AddMessage(MakeEnvelope("Q2", 1), "b\r\n");
+  segment.AddOutcome(MakeOutcome("Q1", 0, Outcome::kDelivered));
+  segment.Write(dir.path(), 3);
+  const RecoveredSpool spool = Recover(dir.path());
+  ASSERT_EQ(spool.segments.size(), 1u);
+  EXPECT_EQ(spool.segments[0].file_size, segment.bytes().size());
+  EXPECT_EQ(spool.segments[0].valid_size, segment.bytes().size());
+  EXPECT_EQ(spool.segments[0].live_messages, 1u);
+  EXPECT_EQ(spool.segments[0].path,
+            absl::StrCat(dir.path(), "/", SegmentFileName(3)));
+}
+
+TEST(RecoveryTest, AllRecipientsFinalDropsMessage) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 3), "a\r\n");
+  segment.AddOutcome(MakeOutcome("Q1", 0, Outcome::kDelivered));
+  segment.AddOutcome(MakeOutcome("Q1", 1, Outcome::kBounced));
+  segment.AddOutcome(MakeOutcome("Q1", 2, Outcome::kExpired));
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  EXPECT_TRUE(spool.messages.empty());
+  EXPECT_EQ(spool.segments[0].live_messages, 0u);
+}
+
+TEST(RecoveryTest, PartialOutcomesKeepMessage) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 2), "a\r\n");
+  segment.AddOutcome(MakeOutcome("Q1", 0, Outcome::kDelivered));
+  segment.AddOutcome(MakeOutcome("Q1", 1, Outcome::kDeferred, 2));
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  ASSERT_EQ(spool.messages.size(), 1u);
+  const std::vector<RecoveredRecipient>& recipients =
+      spool.messages[0].recipients;
+  EXPECT_TRUE(recipients[0].final);
+  EXPECT_EQ(recipients[0].last_state, Outcome::kDelivered);
+  EXPECT_FALSE(recipients[1].final);
+  EXPECT_EQ(recipients[1].last_state, Outcome::kDeferred);
+  EXPECT_EQ(recipients[1].attempts, 2u);
+  EXPECT_EQ(recipients[1].last_reply, "451 4.4.1 attempt 2");
+  EXPECT_EQ(recipients[1].next_hop, "mail.customer.example:2525");
+  EXPECT_EQ(recipients[1].next_attempt_unix_micros, 1733326200000002);
+  EXPECT_EQ(recipients[1].last_attempt_unix_micros, 1733325300000002);
+}
+
+TEST(RecoveryTest, LatestOutcomeWins) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 1), "a\r\n");
+  segment.AddOutcome(MakeOutcome("Q1", 0, Outcome::kDeferred, 1));
+  segment.AddOutcome(MakeOutcome("Q1", 0, Outcome::kDeferred, 2));
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  ASSERT_EQ(spool.messages.size(), 1u);
+  EXPECT_EQ(spool.messages[0].recipients[0].attempts, 2u);
+}
+
+TEST(RecoveryTest, FinalStateIsNeverUndone) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 2), "a\r\n");
+  segment.AddOutcome(MakeOutcome("Q1", 0, Outcome::kDelivered, 1));
+  segment.AddOutcome(MakeOutcome("Q1", 0, Outcome::kDeferred, 2));
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  ASSERT_EQ(spool.messages.size(), 1u);
+  EXPECT_TRUE(spool.messages[0].recipients[0].final);
+  EXPECT_EQ(spool.messages[0].recipients[0].attempts, 1u);
+}
+
+TEST(RecoveryTest, OutcomeInNewerSegmentApplies) {
+  TempDir dir;
+  SegmentBuilder first;
+  first.AddMessage(MakeEnvelope("Q1", 1), "a\r\n");
+  first.AddMessage(MakeEnvelope("Q2", 1), "b\r\n");
+  first.Write(dir.path(), 1);
+  SegmentBuilder second;
+  second.AddOutcome(MakeOutcome("Q1", 0, Outcome::kDelivered));
+  second.Write(dir.path(), 2);
+  const RecoveredSpool spool = Recover(dir.path());
+  ASSERT_EQ(spool.messages.size(), 1u);
+  EXPECT_EQ(spool.messages[0].envelope.queue_id, "Q2");
+  EXPECT_EQ(spool.segments[0].live_messages, 1u);
+  EXPECT_EQ(spool.segments[1].live_messages, 0u);
+}
+
+TEST(RecoveryTest, ScansSegmentsInSequenceOrder) {
+  TempDir dir;
+  // Created newest first, so directory order is unlikely to match.
+  SegmentBuilder newer;
+  newer.AddOutcome(MakeOutcome("Q1", 0, Outcome::kDelivered));
+  newer.Write(dir.path(), 0x10);
+  SegmentBuilder older;
+  older.AddMessage(MakeEnvelope("Q1", 1), "a\r\n");
+  older.Write(dir.path(), 0x2);
+  const RecoveredSpool spool = Recover(dir.path());
+  EXPECT_TRUE(spool.messages.empty());
+  ASSERT_EQ(spool.segments.size(), 2u);
+  EXPECT_EQ(spool.segments[0].sequence, 0x2u);
+  EXPECT_EQ(spool.segments[1].sequence, 0x10u);
+  EXPECT_EQ(spool.stats.orphan_outcomes, 0u);
+}
+
+TEST(RecoveryTest, OrphanOutcomeIsCounted) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddOutcome(MakeOutcome("GONE", 0, Outcome::kDelivered));
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  EXPECT_EQ(spool.stats.orphan_outcomes, 1u);
+  EXPECT_EQ(spool.stats.outcome_records, 1u);
+}
+
+TEST(RecoveryTest, BadRecipientIndexIsCounted) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 1), "a\r\n");
+  segment.AddOutcome(MakeOutcome("Q1", 1, Outcome::kDelivered));
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  EXPECT_EQ(spool.stats.bad_recipient_index, 1u);
+  EXPECT_EQ(spool.messages.size(), 1u);
+}
+
+TEST(RecoveryTest, DuplicateQueueIdKeepsFirst) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 1), "first\r\n");
+  segment.AddMessage(MakeEnvelope("Q1", 2), "second\r\n");
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  EXPECT_EQ(spool.stats.duplicate_messages, 1u);
+  ASSERT_EQ(spool.messages.size(), 1u);
+  EXPECT_EQ(spool.messages[0].recipients.size(), 1u);
+}
+
+TEST(RecoveryTest, ListsIgnoredFiles) {
+  TempDir dir;
+  SegmentBuilder().Write(dir.path(), 1);
+  std::ofstream(dir.path() + "/notes.txt") << "x";
+  std::ofstream(dir.path() + "/0000000000000002.SEG") << "x";
+  const RecoveredSpool spool = Recover(dir.path());
+  EXPECT_EQ(spool.segments.size(), 1u);
+  EXPECT_EQ(spool.ignored_files,
+            (std::vector<std::string>{"0000000000000002.SEG", "notes.txt"}));
+}
+
+// Truncates the file at every byte of its last record, for a last record
+// that is a message and for one that is an outcome.
+TEST(RecoveryTest, TornTailAtEveryOffset) {
+  for (bool outcome_last : {false, true}) {
+    SegmentBuilder segment;
+    segment.AddMessage(MakeEnvelope("Q1", 1), "first\r\n");
+    segment.AddMessage(MakeEnvelope("Q2", 1), "second\r\n");
+    const size_t last_start =
+        outcome_last
+            ? segment.AddOutcome(MakeOutcome("Q1", 0, Outcome::kDelivered))
+            : segment.AddMessage(MakeEnvelope("Q3", 1), "third\r\n");
+    for (size_t size = last_start + 1; size < segment.bytes().size(); ++size) {
+      TempDir dir;
+      segment.Write(dir.path(), 1, size);
+      const RecoveredSpool spool = Recover(dir.path());
+      const std::string where =
+          absl::StrCat("outcome_last=", outcome_last, " size=", size);
+      EXPECT_EQ(spool.messages.size(), 2u) << where;
+      ASSERT_EQ(spool.cuts.size(), 1u) << where;
+      EXPECT_EQ(spool.cuts[0].reason, CutReason::kTornTail) << where;
+      EXPECT_EQ(spool.cuts[0].offset, last_start) << where;
+      EXPECT_EQ(spool.segments[0].valid_size, last_start) << where;
+      EXPECT_EQ(spool.segments[0].file_size, size) << where;
+    }
+  }
+}
+
+TEST(RecoveryTest, CutAtRecordBoundaryIsClean) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 1), "first\r\n");
+  const size_t end = segment.bytes().size();
+  segment.AddMessage(MakeEnvelope("Q2", 1), "second\r\n");
+  segment.Write(dir.path(), 1, end);
+  const RecoveredSpool spool = Recover(dir.path());
+  EXPECT_EQ(spool.messages.size(), 1u);
+  EXPECT_TRUE(spool.cuts.empty());
+}
+
+TEST(RecoveryTest, FlippedBodyByteCutsSegment) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 1), "first\r\n");
+  const size_t bad = segment.AddMessage(MakeEnvelope("Q2", 1), "second\r\n");
+  segment.AddMessage(MakeEnvelope("Q3", 1), "third\r\n");
+  const size_t body_byte = bad + segment.bytes().substr(bad).find("second");
+  segment.bytes()[body_byte] ^= 0x01;
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  ASSERT_EQ(spool.messages.size(), 1u);
+  EXPECT_EQ(spool.messages[0].envelope.queue_id, "Q1");
+  ASSERT_EQ(spool.cuts.size(), 1u);
+  EXPECT_EQ(spool.cuts[0].reason, CutReason::kCorrupt);
+  EXPECT_EQ(spool.cuts[0].offset, bad);
+  EXPECT_EQ(spool.cuts[0].path, spool.segments[0].path);
+  EXPECT_EQ(spool.segments[0].valid_size, bad);
+}
+
+TEST(RecoveryTest, FlippedEnvelopeByteCutsSegment) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 1), "first\r\n");
+  const size_t bad = segment.AddMessage(MakeEnvelope("Q2", 1), "second\r\n");
+  const size_t sender_byte =
+      bad + segment.bytes().substr(bad).find("alice@example.net");
+  segment.bytes()[sender_byte] ^= 0x01;
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  EXPECT_EQ(spool.messages.size(), 1u);
+  ASSERT_EQ(spool.cuts.size(), 1u);
+  EXPECT_EQ(spool.cuts[0].reason, CutReason::kCorrupt);
+  EXPECT_EQ(spool.cuts[0].offset, bad);
+}
+
+TEST(RecoveryTest, CorruptSegmentDoesNotStopOthers) {
+  TempDir dir;
+  SegmentBuilder first;
+  first.AddMessage(MakeEnvelope("Q1", 1), "first\r\n");
+  first.bytes()[0] = 'X';
+  first.Write(dir.path(), 1);
+  SegmentBuilder second;
+  second.AddMessage(MakeEnvelope("Q2", 1), "second\r\n");
+  second.Write(dir.path(), 2);
+  const RecoveredSpool spool = Recover(dir.path());
+  ASSERT_EQ(spool.messages.size(), 1u);
+  EXPECT_EQ(spool.messages[0].envelope.queue_id, "Q2");
+  ASSERT_EQ(spool.cuts.size(), 1u);
+  EXPECT_EQ(spool.cuts[0].sequence, 1u);
+  EXPECT_EQ(spool.cuts[0].offset, 0u);
+}
+
+TEST(RecoveryTest, ZeroFilledTailIsReported) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 1), "a\r\n");
+  const size_t end = segment.bytes().size();
+  segment.bytes().append(100000, '\0');
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  EXPECT_EQ(spool.messages.size(), 1u);
+  ASSERT_EQ(spool.cuts.size(), 1u);
+  EXPECT_EQ(spool.cuts[0].reason, CutReason::kZeroFilledTail);
+  EXPECT_EQ(spool.cuts[0].offset, end);
+}
+
+TEST(RecoveryTest, NonZeroAfterZerosIsCorrupt) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 1), "a\r\n");
+  segment.bytes().append(5000, '\0');
+  segment.bytes().push_back('x');
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  ASSERT_EQ(spool.cuts.size(), 1u);
+  EXPECT_EQ(spool.cuts[0].reason, CutReason::kCorrupt);
+}
+
+TEST(RecoveryTest, HugeSizeFieldInTornHeaderIsTornTail) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 1), "a\r\n");
+  const size_t start =
+      segment.AddOutcome(MakeOutcome("Q1", 0, Outcome::kDeferred));
+  // Payload size 2^30: valid, but far beyond the end of the file.
+  segment.bytes()[start + 8] = 0;
+  segment.bytes()[start + 9] = 0;
+  segment.bytes()[start + 10] = 0;
+  segment.bytes()[start + 11] = 0x40;
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  ASSERT_EQ(spool.cuts.size(), 1u);
+  EXPECT_EQ(spool.cuts[0].reason, CutReason::kTornTail);
+  EXPECT_EQ(spool.cuts[0].offset, start);
+}
+
+// Records of many sizes, one larger than the default read block, read with
+// blocks smaller than a frame header and of odd sizes.
+TEST(RecoveryTest, ReadBlockSizeDoesNotChangeResult) {
+  TempDir dir;
+  SegmentBuilder segment;
+  for (int i = 0; i < 200; ++i) {
+    const std::string queue_id = absl::StrCat("Q", i);
+    segment.AddMessage(MakeEnvelope(queue_id, 1 + i % 3),
+                       std::string(i * 37 % 5000, 'a' + i % 26));
+    if (i % 4 == 0) {
+      segment.AddOutcome(MakeOutcome(queue_id, 0, Outcome::kDelivered));
+    }
+  }
+  segment.AddMessage(MakeEnvelope("BIG", 1), std::string(5 << 20, 'b'));
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool expected = Recover(dir.path());
+  // Messages with i % 12 == 0 have one recipient, delivered: 17 of them.
+  EXPECT_EQ(expected.messages.size(), 200u - 17 + 1);
+  for (size_t block : {1, 16, 17, 1000, 65536}) {
+    const RecoveredSpool spool =
+        Recover(dir.path(), {.read_block_size = block});
+    ASSERT_EQ(spool.messages.size(), expected.messages.size()) << block;
+    for (size_t i = 0; i < spool.messages.size(); ++i) {
+      EXPECT_EQ(spool.messages[i].envelope, expected.messages[i].envelope)
+          << "block " << block << " message " << i;
+      EXPECT_EQ(spool.messages[i].body_offset, expected.messages[i].body_offset)
+          << "block " << block << " message " << i;
+    }
+    EXPECT_TRUE(spool.cuts.empty()) << block;
+  }
+  const RecoveredMessage& big = expected.messages.back();
+  EXPECT_EQ(big.envelope.queue_id, "BIG");
+  EXPECT_EQ(big.body_size, 5u << 20);
+  EXPECT_EQ(big.body_offset + big.body_size, segment.bytes().size());
+}
+
+}  // namespace
+}  // namespace ferry::spool

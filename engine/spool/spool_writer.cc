@@ -1,0 +1,212 @@
+#include "engine/spool/spool_writer.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "engine/base/log.h"
+#include "engine/spool/recovery.h"
+
+namespace ferry::spool {
+
+// One record waiting for its batch to become durable. Lives in the frame
+// of the Append() coroutine that created it.
+struct SpoolWriter::Pending {
+  std::vector<iovec> parts;
+  uint64_t length = 0;
+  absl::StatusOr<RecordLocation> result = absl::UnknownError("not written");
+  std::coroutine_handle<> waiter;
+};
+
+// Suspends Append() until WriteBatch() resumes it with a result.
+class SpoolWriter::PendingAwaiter {
+ public:
+  explicit PendingAwaiter(Pending* pending) : pending_(pending) {}
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> waiter) {
+    pending_->waiter = waiter;
+  }
+  void await_resume() const noexcept {}
+
+ private:
+  Pending* pending_;
+};
+
+std::string SegmentPath(const std::string& dir, uint64_t sequence) {
+  return absl::StrCat(dir, "/", SegmentFileName(sequence));
+}
+
+SpoolWriter::SpoolWriter(io::Ring* ring, std::string dir, uint64_t segment_size)
+    : ring_(ring), dir_(std::move(dir)), segment_size_(segment_size) {
+  ring_->AddBeforeSubmitHook([this] { StartBatchIfIdle(); });
+}
+
+SpoolWriter::~SpoolWriter() {
+  if (fd_ >= 0) close(fd_);
+  if (dir_fd_ >= 0) close(dir_fd_);
+}
+
+absl::Status SpoolWriter::Open(uint64_t first_sequence) {
+  if (mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::UnavailableError(absl::StrCat("cannot create spool directory ",
+                                               dir_, ": ", strerror(errno)));
+  }
+  dir_fd_ = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd_ < 0) {
+    return absl::UnavailableError(absl::StrCat("cannot open spool directory ",
+                                               dir_, ": ", strerror(errno)));
+  }
+  sequence_ = first_sequence;
+  const std::string path = SegmentPath(dir_, sequence_);
+  fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd_ < 0) {
+    return absl::UnavailableError(absl::StrCat("cannot create spool segment ",
+                                               path, ": ", strerror(errno)));
+  }
+  if (fsync(dir_fd_) != 0) {
+    return absl::UnavailableError(absl::StrCat("cannot sync spool directory ",
+                                               dir_, ": ", strerror(errno)));
+  }
+  end_ = 0;
+  if (on_segment_opened_) on_segment_opened_(sequence_);
+  return absl::OkStatus();
+}
+
+io::Task<absl::StatusOr<RecordLocation>> SpoolWriter::Append(
+    std::vector<iovec> parts) {
+  Pending pending;
+  for (const iovec& part : parts) pending.length += part.iov_len;
+  pending.parts = std::move(parts);
+  queue_.push_back(&pending);
+  co_await PendingAwaiter(&pending);
+  co_return std::move(pending.result);
+}
+
+void SpoolWriter::StartBatchIfIdle() {
+  if (writing_ || queue_.empty()) return;
+  writing_ = true;
+  io::Spawn(WriteBatch(std::exchange(queue_, {})));
+}
+
+io::Task<void> SpoolWriter::WriteBatch(std::vector<Pending*> batch) {
+  absl::Status status = absl::OkStatus();
+  if (end_ >= segment_size_) status = co_await RollSegment();
+  const uint64_t start = end_;
+  std::vector<iovec> iov;
+  uint64_t offset = start;
+  for (Pending* p : batch) {
+    iov.insert(iov.end(), p->parts.begin(), p->parts.end());
+    p->result = RecordLocation{sequence_, offset, p->length};
+    offset += p->length;
+  }
+  if (status.ok()) status = co_await WriteAll(std::move(iov), start);
+  if (status.ok()) {
+    const int rc = co_await ring_->Fdatasync(fd_);
+    ++fdatasync_count_;
+    if (rc < 0) status = FailBatch(start, -rc);
+  }
+  if (status.ok()) {
+    end_ = offset;
+    records_written_ += batch.size();
+  }
+  writing_ = false;
+  // Resuming a waiter runs its session until it suspends again; it may
+  // append more records, which join the next batch.
+  for (Pending* p : batch) {
+    if (!status.ok()) p->result = status;
+    p->waiter.resume();
+  }
+}
+
+io::Task<absl::Status> SpoolWriter::WriteAll(std::vector<iovec> iov,
+                                             uint64_t offset) {
+  const uint64_t start = offset;
+  size_t first = 0;
+  while (first < iov.size()) {
+    const int count =
+        static_cast<int>(std::min<size_t>(iov.size() - first, IOV_MAX));
+    const int rc = co_await ring_->Writev(fd_, &iov[first], count, offset);
+    if (rc < 0) co_return FailBatch(start, -rc);
+    if (rc == 0) co_return FailBatch(start, EIO);
+    offset += static_cast<uint64_t>(rc);
+    // Skip what was written; a short write leaves a partial iovec.
+    size_t left = static_cast<size_t>(rc);
+    while (first < iov.size() && left >= iov[first].iov_len) {
+      left -= iov[first].iov_len;
+      ++first;
+    }
+    if (left > 0) {
+      iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + left;
+      iov[first].iov_len -= left;
+    }
+  }
+  co_return absl::OkStatus();
+}
+
+absl::Status SpoolWriter::FailBatch(uint64_t start, int error) {
+  // Cut the segment back so that no part of the failed batch is recovered
+  // later. This blocks, but only on this error path: the 6.x kernels have
+  // IORING_OP_FTRUNCATE only from 6.9, and liburing 2.3 cannot prepare it.
+  if (ftruncate(fd_, static_cast<off_t>(start)) != 0) {
+    LogError("", "spool event=truncate_failed segment=",
+             SegmentPath(dir_, sequence_), " error=", strerror(errno));
+  }
+  const std::string message =
+      absl::StrCat("spool write to ", SegmentPath(dir_, sequence_),
+                   " failed: ", strerror(error));
+  LogError("",
+           "spool event=write_failed segment=", SegmentPath(dir_, sequence_),
+           " error=", LogQuote(strerror(error)));
+  if (error == ENOSPC || error == EDQUOT) {
+    return absl::ResourceExhaustedError(message);
+  }
+  return absl::UnavailableError(message);
+}
+
+io::Task<absl::Status> SpoolWriter::RollSegment() {
+  const uint64_t next = sequence_ + 1;
+  const std::string path = SegmentPath(dir_, next);
+  const int fd = co_await ring_->OpenAt(
+      path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    LogError("", "spool event=segment_create_failed segment=", path,
+             " error=", LogQuote(strerror(-fd)));
+    co_return absl::UnavailableError(absl::StrCat(
+        "cannot create spool segment ", path, ": ", strerror(-fd)));
+  }
+  // The new file's directory entry must be durable before any record in
+  // it is acknowledged.
+  const int rc = co_await ring_->Fdatasync(dir_fd_);
+  if (rc < 0) {
+    close(fd);
+    unlink(path.c_str());
+    co_return absl::UnavailableError(absl::StrCat(
+        "cannot sync spool directory ", dir_, ": ", strerror(-rc)));
+  }
+  co_await ring_->Close(fd_);
+  fd_ = fd;
+  sequence_ = next;
+  end_ = 0;
+  if (on_segment_opened_) on_segment_opened_(next);
+  co_return absl::OkStatus();
+}
+
+io::Task<void> SpoolWriter::Remove(uint64_t sequence) {
+  const std::string path = SegmentPath(dir_, sequence);
+  const int rc = co_await ring_->Unlink(path.c_str());
+  if (rc < 0) {
+    LogWarning("", "spool event=segment_remove_failed segment=", path,
+               " error=", LogQuote(strerror(-rc)));
+  } else {
+    LogDebug("", "spool event=segment_removed segment=", path);
+  }
+}
+
+}  // namespace ferry::spool

@@ -1,0 +1,102 @@
+// SpoolWriter: appends records to one worker's spool segments and makes
+// them durable with group commit.
+//
+// Records appended during one loop iteration of the worker's ring are
+// written with one writev and made durable with one fdatasync, submitted
+// through the ring just before it waits. While a batch is being written,
+// new records gather for the next batch, so under load one fdatasync
+// covers many messages. Append() returns only after the fdatasync of its
+// batch has completed; the caller may then answer 250.
+//
+// Owned by one worker thread; every method runs on that thread.
+#ifndef FERRY_ENGINE_SPOOL_SPOOL_WRITER_H_
+#define FERRY_ENGINE_SPOOL_SPOOL_WRITER_H_
+
+#include <sys/uio.h>
+
+#include <coroutine>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/io/ring.h"
+#include "engine/io/task.h"
+
+namespace ferry::spool {
+
+// Where a record landed.
+struct RecordLocation {
+  uint64_t segment = 0;  // sequence number of the segment file
+  uint64_t offset = 0;   // of the record's first byte in that file
+  uint64_t length = 0;
+};
+
+// Returns the path of segment `sequence` in `dir` (see SegmentFileName).
+std::string SegmentPath(const std::string& dir, uint64_t sequence);
+
+class SpoolWriter {
+ public:
+  SpoolWriter(io::Ring* ring, std::string dir, uint64_t segment_size);
+  ~SpoolWriter();
+  SpoolWriter(const SpoolWriter&) = delete;
+  SpoolWriter& operator=(const SpoolWriter&) = delete;
+
+  // Creates the directory if needed and a new segment numbered
+  // `first_sequence`, and syncs the directory. Runs before the ring loop
+  // starts, so it uses plain system calls.
+  absl::Status Open(uint64_t first_sequence);
+
+  // Appends one record made of `parts` (concatenated) and waits until it
+  // is durable. The parts must stay valid until the task completes.
+  // Errors: ResourceExhausted when the disk or quota is full, Unavailable
+  // for any other write or sync failure; then nothing of the record
+  // remains in the segment.
+  io::Task<absl::StatusOr<RecordLocation>> Append(std::vector<iovec> parts);
+
+  // Called when a segment may be deleted (every message in it is final).
+  io::Task<void> Remove(uint64_t sequence);
+
+  uint64_t current_segment() const { return sequence_; }
+  const std::string& dir() const { return dir_; }
+
+  // Statistics for metrics and benchmarks.
+  uint64_t fdatasync_count() const { return fdatasync_count_; }
+  uint64_t records_written() const { return records_written_; }
+
+  // Called with the sequence of each new segment that later records go
+  // to, after Open() and after every roll-over, once its directory entry
+  // is durable.
+  void SetOnSegmentOpened(std::function<void(uint64_t)> callback) {
+    on_segment_opened_ = std::move(callback);
+  }
+
+ private:
+  struct Pending;
+  class PendingAwaiter;
+
+  void StartBatchIfIdle();
+  io::Task<void> WriteBatch(std::vector<Pending*> batch);
+  io::Task<absl::Status> WriteAll(std::vector<iovec> iov, uint64_t offset);
+  io::Task<absl::Status> RollSegment();
+  absl::Status FailBatch(uint64_t start, int error);
+
+  io::Ring* ring_;
+  std::string dir_;
+  uint64_t segment_size_;
+  int fd_ = -1;
+  int dir_fd_ = -1;
+  uint64_t sequence_ = 0;
+  uint64_t end_ = 0;
+  bool writing_ = false;
+  std::vector<Pending*> queue_;
+  uint64_t fdatasync_count_ = 0;
+  uint64_t records_written_ = 0;
+  std::function<void(uint64_t)> on_segment_opened_;
+};
+
+}  // namespace ferry::spool
+
+#endif  // FERRY_ENGINE_SPOOL_SPOOL_WRITER_H_

@@ -1,0 +1,123 @@
+#include "engine/spool/spool_writer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "engine/io/ring.h"
+#include "engine/io/task.h"
+#include "engine/spool/record.h"
+#include "engine/spool/recovery.h"
+#include "gtest/gtest.h"
+
+namespace ferry::spool {
+namespace {
+
+std::string MakeTempDir() {
+  char path[] = "/tmp/ferry-spool-writer-XXXXXX";
+  EXPECT_NE(mkdtemp(path), nullptr);
+  return std::string(path) + "/w0";
+}
+
+Envelope TestEnvelope(const std::string& queue_id) {
+  Envelope envelope;
+  envelope.queue_id = queue_id;
+  envelope.sender = "alice@example.com";
+  envelope.recipients.push_back({"bob@example.net", "", ""});
+  return envelope;
+}
+
+// Appends `count` message records from `count` coroutines started in the
+// same loop iteration, then stops the ring.
+struct AppendResults {
+  int done = 0;
+  int ok = 0;
+};
+
+io::Task<void> AppendOne(SpoolWriter* writer, std::string queue_id,
+                         std::string body, AppendResults* results, int count,
+                         io::Ring* ring) {
+  std::vector<iovec> body_iov = {{body.data(), body.size()}};
+  absl::StatusOr<std::string> prefix =
+      EncodeMessagePrefix(TestEnvelope(queue_id), body_iov);
+  std::vector<iovec> parts = {{prefix->data(), prefix->size()},
+                              {body.data(), body.size()}};
+  absl::StatusOr<RecordLocation> location =
+      co_await writer->Append(std::move(parts));
+  ++results->done;
+  if (location.ok()) ++results->ok;
+  if (results->done == count) ring->Stop();
+}
+
+TEST(SpoolWriter, GroupCommitSharesOneFdatasync) {
+  io::Ring ring;
+  ASSERT_TRUE(ring.Init(256).ok());
+  const std::string dir = MakeTempDir();
+  SpoolWriter writer(&ring, dir, 64 << 20);
+  ASSERT_TRUE(writer.Open(1).ok());
+  AppendResults results;
+  constexpr int kCount = 20;
+  for (int i = 0; i < kCount; ++i) {
+    io::Spawn(AppendOne(&writer, "Q" + std::to_string(i),
+                        "Subject: x\r\n\r\nhi\r\n", &results, kCount, &ring));
+  }
+  ring.Run();
+  EXPECT_EQ(results.ok, kCount);
+  EXPECT_EQ(writer.fdatasync_count(), 1u);
+  absl::StatusOr<RecoveredSpool> recovered = RecoverDirectory(dir);
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  EXPECT_EQ(recovered->messages.size(), static_cast<size_t>(kCount));
+  EXPECT_TRUE(recovered->cuts.empty());
+}
+
+TEST(SpoolWriter, RollsToNewSegmentPastSize) {
+  io::Ring ring;
+  ASSERT_TRUE(ring.Init(256).ok());
+  const std::string dir = MakeTempDir();
+  // A tiny segment size makes every batch start a new segment.
+  SpoolWriter writer(&ring, dir, 16);
+  std::vector<uint64_t> opened;
+  writer.SetOnSegmentOpened([&](uint64_t s) { opened.push_back(s); });
+  ASSERT_TRUE(writer.Open(7).ok());
+  AppendResults results;
+  io::Spawn([](SpoolWriter* w, AppendResults* r,
+               io::Ring* ring) -> io::Task<void> {
+    for (int i = 0; i < 3; ++i) {
+      std::string body = "x\r\n";
+      std::vector<iovec> body_iov = {{body.data(), body.size()}};
+      absl::StatusOr<std::string> prefix =
+          EncodeMessagePrefix(TestEnvelope("R" + std::to_string(i)), body_iov);
+      std::vector<iovec> parts = {{prefix->data(), prefix->size()},
+                                  {body.data(), body.size()}};
+      absl::StatusOr<RecordLocation> location =
+          co_await w->Append(std::move(parts));
+      if (location.ok()) ++r->ok;
+    }
+    ring->Stop();
+  }(&writer, &results, &ring));
+  ring.Run();
+  EXPECT_EQ(results.ok, 3);
+  EXPECT_EQ(opened, (std::vector<uint64_t>{7, 8, 9}));
+  EXPECT_EQ(writer.current_segment(), 9u);
+  absl::StatusOr<RecoveredSpool> recovered = RecoverDirectory(dir);
+  ASSERT_TRUE(recovered.ok());
+  EXPECT_EQ(recovered->messages.size(), 3u);
+  EXPECT_EQ(recovered->segments.size(), 3u);
+}
+
+TEST(SpoolWriter, OpenFailsOnUnwritableDirectory) {
+  io::Ring ring;
+  ASSERT_TRUE(ring.Init(16).ok());
+  SpoolWriter writer(&ring, "/proc/ferry-no-such-dir/w0", 1 << 20);
+  absl::Status status = writer.Open(1);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("/proc/ferry-no-such-dir/w0"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace ferry::spool
