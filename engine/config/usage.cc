@@ -10,7 +10,7 @@ constexpr char kUsage[] = R"(NAME
     ferryd - SMTP port-forwarding relay
 
 SYNOPSIS
-    ferryd --config=FILE [--check-config]
+    ferryd [--config=FILE] [--check-config] [--debug]
     ferryd --help | --version
 
 DESCRIPTION
@@ -34,7 +34,10 @@ DESCRIPTION
 OPTIONS
     --config=FILE
         Read the configuration from FILE, in protobuf text format.
-        Required.
+        Without it, ferryd runs on the built-in defaults: SMTP on
+        127.0.0.1:2525, the spool under $HOME/.local/state/ferry, and no
+        routes, so every recipient is rejected with 550 5.7.1 until a
+        configuration file adds routes.
 
     --check-config
         Read and validate the configuration, print the effective
@@ -42,6 +45,9 @@ OPTIONS
         exit without starting. Errors go to standard error, one per line,
         each starting with FILE:LINE:COL and naming the field. Exit status
         0 when the configuration is valid, 1 when it is not.
+
+    --debug
+        Also log debug lines (segment removal and similar detail).
 
     --help
         Print this text and exit.
@@ -89,9 +95,14 @@ FILES
 
 SIGNALS
     SIGTERM, SIGINT
-        Stop gracefully: stop accepting connections, end the work in
-        progress and exit with status 0. Mail already accepted stays in
-        the spool.
+        Stop gracefully: stop accepting connections, answer 421 to idle
+        sessions, let transactions and deliveries in progress finish for
+        up to 30 seconds, and exit with status 0. Mail already accepted
+        stays in the spool.
+    SIGHUP
+        Read the configuration file again and publish its routes. Other
+        settings need a restart. An invalid file is logged and the old
+        routes stay.
 
 EXIT STATUS
     0   ferryd stopped after SIGTERM or SIGINT, or --check-config found

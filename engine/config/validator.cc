@@ -282,6 +282,16 @@ void Validator::CheckLimits(const Limits& limits, const FieldPath& path) {
   }
   CheckMinimum(limits, "max_command_line", 512,
                " that RFC 5321 section 4.5.3.1.4 requires", path);
+  // A spool record holds a whole message, and its size field is 32 bits
+  // with a 1 GiB cap (kMaxPayloadSize in engine/spool/record.h). The
+  // envelope needs room too, so the message limit stays below 1000 MiB.
+  constexpr uint64_t kMaxMessageSize = uint64_t{1000} << 20;
+  if (limits.max_message_size() > kMaxMessageSize) {
+    Report(path.Child("max_message_size"),
+           absl::StrCat(limits.max_message_size(),
+                        " is more than the maximum of ", kMaxMessageSize,
+                        " (1000 MiB) that one spool record can hold."));
+  }
   if (limits.max_connections_per_address() > limits.max_connections()) {
     Report(path.Child("max_connections_per_address"),
            absl::StrCat(limits.max_connections_per_address(),

@@ -209,13 +209,28 @@ io::Task<void> DeliveryQueue::Complete(DeliveryJob job,
   // The DSN is spooled before the bounces are recorded, so a crash between
   // the two can repeat a DSN but never lose one.
   if (!bounced.empty()) co_await SendBounce(message, std::move(bounced));
-  co_await AppendOutcomes(*message, outcomes);
   if (!deferred.empty()) {
     // Recipients deferred together are retried together, at the earliest
     // of their backoff times.
     Schedule(DeliveryJob{message, std::move(deferred)}, next_attempt);
   }
-  if (message->finished()) co_await Finish(message);
+  // The connection goes on with its next job while the outcomes are
+  // written: waiting for their group commit would add an fdatasync to
+  // every transaction. A crash before they are durable only repeats
+  // these deliveries, which RFC 5321 section 6.1 accepts.
+  io::Spawn(RecordOutcomes(message, std::move(outcomes)));
+}
+
+io::Task<void> DeliveryQueue::RecordOutcomes(
+    std::shared_ptr<QueuedMessage> message,
+    std::vector<spool::Outcome> outcomes) {
+  co_await AppendOutcomes(*message, outcomes);
+  // Finished only once its outcomes are appended, so that its segment is
+  // never deleted while a later segment still lacks them.
+  if (message->finished() && !message->removed) {
+    message->removed = true;
+    co_await Finish(message);
+  }
 }
 
 io::Task<void> DeliveryQueue::AppendOutcomes(

@@ -107,6 +107,8 @@ class DeliveryQueue {
   void Schedule(DeliveryJob job, absl::Time when);
   void Kick(const std::string& domain);
   void MoveDueJobs(absl::Time now);
+  io::Task<void> RecordOutcomes(std::shared_ptr<QueuedMessage> message,
+                                std::vector<spool::Outcome> outcomes);
   io::Task<void> AppendOutcomes(const QueuedMessage& message,
                                 const std::vector<spool::Outcome>& outcomes);
   io::Task<void> Finish(std::shared_ptr<QueuedMessage> message);

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -187,6 +188,10 @@ io::Task<bool> OutboundRun::TryNextHop(const route::NextHop& hop,
     last_failure_hop_ = name;
     co_return false;
   }
+  // Commands and the end-of-data line are small writes that each wait for
+  // a reply; Nagle's algorithm would hold them back for a delayed ACK.
+  const int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   const int rc = co_await context_->ring->Connect(
       fd, reinterpret_cast<const sockaddr*>(&address), AddressLength(address),
       context_->settings->client.connect);

@@ -46,6 +46,8 @@ struct QueuedMessage {
   size_t spool_dir_index = 0;
   absl::Time arrival;
   std::vector<QueuedRecipient> recipients;  // parallel to envelope's
+  // Set once the delivery queue has let go of the message.
+  bool removed = false;
 
   // True when every recipient is delivered or bounced.
   bool finished() const {

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -198,6 +199,9 @@ io::Task<void> Worker::AcceptLoop(int listen_fd) {
 
 io::Task<void> Worker::Serve(int fd) {
   const std::string ip = PeerAddress(fd);
+  // Replies are small writes that the client waits for; see outbound.cc.
+  const int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   const ConnectionLimiter::Verdict verdict = limiter_->TryAcquire(ip);
   if (verdict != ConnectionLimiter::Verdict::kAccept) {
     const bool total = verdict == ConnectionLimiter::Verdict::kTooManyTotal;
