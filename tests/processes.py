@@ -6,6 +6,7 @@ their output in a log file that conftest.py shows when a test fails.
 
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -26,16 +27,26 @@ SWAKS = "/usr/bin/swaks"
 _ports_handed_out: set[int] = set()
 
 
+# Ports handed out come from below Linux's default ephemeral range
+# (32768-60999, net.ipv4.ip_local_port_range), so that no outgoing
+# connection takes a port that a test has picked but not yet bound.
+PORT_RANGE = range(20000, 32000)
+
+
 def free_port() -> int:
     """Return a loopback TCP port that was free and not handed out before."""
-    for _ in range(100):
+    for _ in range(1000):
+        port = random.choice(PORT_RANGE)
+        if port in _ports_handed_out:
+            continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        if port not in _ports_handed_out:
-            _ports_handed_out.add(port)
-            return port
-    raise RuntimeError("no free loopback port found in 100 tries")
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _ports_handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free loopback port in {PORT_RANGE}")
 
 
 def listening_ports() -> set[int]:

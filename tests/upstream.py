@@ -198,7 +198,7 @@ class Session:
     async def run(self) -> None:
         self.store.log_event(self.connection, "connect")
         try:
-            await self.reply(self.script["greeting"])
+            await self.reply(self.resolve("greeting"))
             while not self.closed:
                 line = await self.read_command()
                 if line is None:

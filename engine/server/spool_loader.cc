@@ -56,15 +56,18 @@ absl::StatusOr<std::vector<int>> ListWorkerDirectories(
   return found;
 }
 
-absl::Status RepairCut(const spool::SegmentCut& cut) {
+// Cuts a damaged segment back to its last good record. A failure is only
+// logged: the writer never appends to old segments, and the next start
+// finds the same cut again.
+void RepairCut(const spool::SegmentCut& cut) {
   LogWarning("", "spool event=segment_cut segment=", cut.path,
              " offset=", cut.offset,
              " reason=", spool::CutReasonName(cut.reason),
              " detail=", LogQuote(cut.detail));
   if (truncate(cut.path.c_str(), static_cast<off_t>(cut.offset)) != 0) {
-    return Errno("truncate", cut.path);
+    LogWarning("", "spool event=truncate_failed segment=", cut.path,
+               " error=", LogQuote(strerror(errno)));
   }
-  return absl::OkStatus();
 }
 
 QueuedRecipient::State RecoveredState(const spool::RecoveredRecipient& r) {
@@ -111,10 +114,7 @@ absl::Status RecoverInto(const std::string& path, size_t dir_index,
   absl::StatusOr<spool::RecoveredSpool> recovered =
       spool::RecoverDirectory(path);
   if (!recovered.ok()) return recovered.status();
-  for (const spool::SegmentCut& cut : recovered->cuts) {
-    absl::Status status = RepairCut(cut);
-    if (!status.ok()) return status;
-  }
+  for (const spool::SegmentCut& cut : recovered->cuts) RepairCut(cut);
   auto dir = std::make_unique<SpoolDirectory>();
   dir->path = path;
   // Leading segments without queued messages go now; from the first that
@@ -124,8 +124,12 @@ absl::Status RecoverInto(const std::string& path, size_t dir_index,
   for (const spool::RecoveredSegment& segment : recovered->segments) {
     *max_sequence = std::max(*max_sequence, segment.sequence);
     if (!tracking && segment.live_messages == 0) {
-      if (unlink(segment.path.c_str()) != 0)
-        return Errno("unlink", segment.path);
+      // A failure (read-only spool) leaves the file for the next start.
+      if (unlink(segment.path.c_str()) != 0) {
+        LogWarning("",
+                   "spool event=segment_remove_failed segment=", segment.path,
+                   " error=", LogQuote(strerror(errno)));
+      }
       continue;
     }
     tracking = true;

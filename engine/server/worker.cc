@@ -103,7 +103,12 @@ absl::Status Worker::InitOnThread() {
                                                 settings_->segment_size);
   spool_->SetOnSegmentOpened([this](uint64_t s) { OnSegmentOpened(s); });
   status = spool_->Open(spool_state_.next_sequence);
-  if (!status.ok()) return status;
+  if (!status.ok()) {
+    // Queued mail can still be delivered; new mail gets 451 4.3.0 until
+    // the spool is writable again.
+    LogError("", "spool event=not_writable error=", LogQuote(status.message()),
+             " effect=new mail is deferred with 451 4.3.0");
+  }
   context_.spool = spool_.get();
 
   resolver_ = std::make_unique<dns::Resolver>(&ring_);

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "engine/base/log.h"
 #include "engine/spool/recovery.h"
 
@@ -39,6 +40,12 @@ class SpoolWriter::PendingAwaiter {
   Pending* pending_;
 };
 
+namespace {
+
+constexpr absl::Duration kReopenInterval = absl::Seconds(1);
+
+}  // namespace
+
 std::string SegmentPath(const std::string& dir, uint64_t sequence) {
   return absl::StrCat(dir, "/", SegmentFileName(sequence));
 }
@@ -54,29 +61,40 @@ SpoolWriter::~SpoolWriter() {
 }
 
 absl::Status SpoolWriter::Open(uint64_t first_sequence) {
+  next_sequence_ = first_sequence;
   if (mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
-    return absl::UnavailableError(absl::StrCat("cannot create spool directory ",
-                                               dir_, ": ", strerror(errno)));
+    return open_error_ = absl::UnavailableError(absl::StrCat(
+               "cannot create spool directory ", dir_, ": ", strerror(errno)));
   }
   dir_fd_ = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd_ < 0) {
-    return absl::UnavailableError(absl::StrCat("cannot open spool directory ",
-                                               dir_, ": ", strerror(errno)));
+    return open_error_ = absl::UnavailableError(absl::StrCat(
+               "cannot open spool directory ", dir_, ": ", strerror(errno)));
   }
-  sequence_ = first_sequence;
-  const std::string path = SegmentPath(dir_, sequence_);
-  fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd_ < 0) {
-    return absl::UnavailableError(absl::StrCat("cannot create spool segment ",
-                                               path, ": ", strerror(errno)));
+  const std::string path = SegmentPath(dir_, next_sequence_);
+  const int fd =
+      open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return open_error_ = absl::UnavailableError(absl::StrCat(
+               "cannot create spool segment ", path, ": ", strerror(errno)));
   }
   if (fsync(dir_fd_) != 0) {
-    return absl::UnavailableError(absl::StrCat("cannot sync spool directory ",
-                                               dir_, ": ", strerror(errno)));
+    const int error = errno;
+    close(fd);
+    unlink(path.c_str());
+    return open_error_ = absl::UnavailableError(absl::StrCat(
+               "cannot sync spool directory ", dir_, ": ", strerror(error)));
   }
-  end_ = 0;
-  if (on_segment_opened_) on_segment_opened_(sequence_);
+  UseSegment(fd);
   return absl::OkStatus();
+}
+
+void SpoolWriter::UseSegment(int fd) {
+  fd_ = fd;
+  sequence_ = next_sequence_++;
+  end_ = 0;
+  open_error_ = absl::OkStatus();
+  if (on_segment_opened_) on_segment_opened_(sequence_);
 }
 
 io::Task<absl::StatusOr<RecordLocation>> SpoolWriter::Append(
@@ -97,7 +115,7 @@ void SpoolWriter::StartBatchIfIdle() {
 
 io::Task<void> SpoolWriter::WriteBatch(std::vector<Pending*> batch) {
   absl::Status status = absl::OkStatus();
-  if (end_ >= segment_size_) status = co_await RollSegment();
+  if (fd_ < 0 || end_ >= segment_size_) status = co_await NextSegment();
   const uint64_t start = end_;
   std::vector<iovec> iov;
   uint64_t offset = start;
@@ -170,16 +188,28 @@ absl::Status SpoolWriter::FailBatch(uint64_t start, int error) {
   return absl::UnavailableError(message);
 }
 
-io::Task<absl::Status> SpoolWriter::RollSegment() {
-  const uint64_t next = sequence_ + 1;
-  const std::string path = SegmentPath(dir_, next);
+io::Task<absl::Status> SpoolWriter::NextSegment() {
+  // After a failure (a read-only or full file system), try again at most
+  // once per kReopenInterval instead of once per message.
+  const absl::Time now = absl::Now();
+  if (!open_error_.ok() && now - last_open_attempt_ < kReopenInterval) {
+    co_return open_error_;
+  }
+  last_open_attempt_ = now;
+  if (dir_fd_ < 0) {
+    // Open() failed before it could open the directory; it runs rarely.
+    absl::Status status = Open(next_sequence_);
+    co_return status;
+  }
+  const std::string path = SegmentPath(dir_, next_sequence_);
   const int fd = co_await ring_->OpenAt(
       path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     LogError("", "spool event=segment_create_failed segment=", path,
              " error=", LogQuote(strerror(-fd)));
-    co_return absl::UnavailableError(absl::StrCat(
+    open_error_ = absl::UnavailableError(absl::StrCat(
         "cannot create spool segment ", path, ": ", strerror(-fd)));
+    co_return open_error_;
   }
   // The new file's directory entry must be durable before any record in
   // it is acknowledged.
@@ -187,14 +217,12 @@ io::Task<absl::Status> SpoolWriter::RollSegment() {
   if (rc < 0) {
     close(fd);
     unlink(path.c_str());
-    co_return absl::UnavailableError(absl::StrCat(
+    open_error_ = absl::UnavailableError(absl::StrCat(
         "cannot sync spool directory ", dir_, ": ", strerror(-rc)));
+    co_return open_error_;
   }
-  co_await ring_->Close(fd_);
-  fd_ = fd;
-  sequence_ = next;
-  end_ = 0;
-  if (on_segment_opened_) on_segment_opened_(next);
+  if (fd_ >= 0) co_await ring_->Close(fd_);
+  UseSegment(fd);
   co_return absl::OkStatus();
 }
 

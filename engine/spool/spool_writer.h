@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "engine/io/ring.h"
 #include "engine/io/task.h"
 
@@ -46,7 +47,10 @@ class SpoolWriter {
 
   // Creates the directory if needed and a new segment numbered
   // `first_sequence`, and syncs the directory. Runs before the ring loop
-  // starts, so it uses plain system calls.
+  // starts, so it uses plain system calls. On failure (for example a
+  // read-only file system) the writer stays usable: each Append() fails
+  // with Unavailable, and the writer tries to create the segment again at
+  // most once a second, so writing resumes once the spool is writable.
   absl::Status Open(uint64_t first_sequence);
 
   // Appends one record made of `parts` (concatenated) and waits until it
@@ -80,7 +84,8 @@ class SpoolWriter {
   void StartBatchIfIdle();
   io::Task<void> WriteBatch(std::vector<Pending*> batch);
   io::Task<absl::Status> WriteAll(std::vector<iovec> iov, uint64_t offset);
-  io::Task<absl::Status> RollSegment();
+  io::Task<absl::Status> NextSegment();
+  void UseSegment(int fd);
   absl::Status FailBatch(uint64_t start, int error);
 
   io::Ring* ring_;
@@ -88,7 +93,10 @@ class SpoolWriter {
   uint64_t segment_size_;
   int fd_ = -1;
   int dir_fd_ = -1;
-  uint64_t sequence_ = 0;
+  uint64_t sequence_ = 0;       // of the segment being written
+  uint64_t next_sequence_ = 1;  // of the next segment to create
+  absl::Status open_error_;     // why no segment could be created
+  absl::Time last_open_attempt_ = absl::InfinitePast();
   uint64_t end_ = 0;
   bool writing_ = false;
   std::vector<Pending*> queue_;

@@ -119,5 +119,44 @@ TEST(SpoolWriter, OpenFailsOnUnwritableDirectory) {
             std::string::npos);
 }
 
+TEST(SpoolWriter, AppendFailsUntilSpoolIsWritable) {
+  io::Ring ring;
+  ASSERT_TRUE(ring.Init(64).ok());
+  char base[] = "/tmp/ferry-spool-blocked-XXXXXX";
+  ASSERT_NE(mkdtemp(base), nullptr);
+  // A regular file where the spool directory belongs makes every create
+  // fail, as a read-only file system does, even for root.
+  const std::string parent = std::string(base) + "/spool";
+  const int blocker = open(parent.c_str(), O_CREAT | O_WRONLY, 0600);
+  ASSERT_GE(blocker, 0);
+  close(blocker);
+  SpoolWriter writer(&ring, parent + "/w0", 1 << 20);
+  EXPECT_FALSE(writer.Open(1).ok());
+
+  std::vector<absl::StatusCode> codes;
+  io::Spawn([](SpoolWriter* w, io::Ring* r, std::string blocked,
+               std::vector<absl::StatusCode>* out) -> io::Task<void> {
+    std::string body = "x\r\n";
+    std::vector<iovec> body_iov = {{body.data(), body.size()}};
+    absl::StatusOr<std::string> prefix =
+        EncodeMessagePrefix(TestEnvelope("B1"), body_iov);
+    std::vector<iovec> parts = {{prefix->data(), prefix->size()},
+                                {body.data(), body.size()}};
+    absl::StatusOr<RecordLocation> first = co_await w->Append(parts);
+    out->push_back(first.status().code());
+    // Make the spool writable, then wait out the retry interval.
+    unlink(blocked.c_str());
+    mkdir(blocked.c_str(), 0700);
+    co_await r->Sleep(absl::Milliseconds(1100));
+    absl::StatusOr<RecordLocation> second = co_await w->Append(parts);
+    out->push_back(second.status().code());
+    r->Stop();
+  }(&writer, &ring, parent, &codes));
+  ring.Run();
+  ASSERT_EQ(codes.size(), 2u);
+  EXPECT_EQ(codes[0], absl::StatusCode::kUnavailable);
+  EXPECT_EQ(codes[1], absl::StatusCode::kOk);
+}
+
 }  // namespace
 }  // namespace ferry::spool
