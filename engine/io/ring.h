@@ -6,7 +6,7 @@
 // user_data. user_data 0 marks submissions whose completion is ignored:
 // linked timeouts and cancellations. Nothing else is ever packed there.
 //
-// Threading: a Ring belongs to the thread that calls Init() and Run(); the
+// Threading: a Ring belongs to the thread that calls Init() and Run(). The
 // ring is created with IORING_SETUP_SINGLE_ISSUER and DEFER_TASKRUN, so no
 // other thread may submit to it. Other threads reach it only through
 // Wake() (an eventfd write), which is thread-safe.

@@ -1,5 +1,5 @@
 // Task<T>: a lazily started C++20 coroutine that produces a T, awaited by
-// exactly one other coroutine. Spawn() starts a Task<void> that nobody
+// exactly one other coroutine. Spawn() starts a Task<void> that no coroutine
 // awaits; its frame is freed when it finishes.
 //
 // Tasks run on the worker thread that owns their io_uring (engine/io/ring.h)

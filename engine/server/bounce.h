@@ -15,7 +15,7 @@
 namespace ferry::server {
 
 // Builds one RFC 3464 DSN to the sender of `original` for the `bounced`
-// recipients whose NOTIFY asks for failures, and spools it as a message
+// recipients whose NOTIFY includes failures, and spools it as a message
 // from <>. Returns the spooled DSN, ready for DeliveryQueue::Add(), or
 // nullptr when no recipient wants a DSN.
 // REQUIRES: the original sender is not the null sender.

@@ -44,7 +44,7 @@ struct DeliveryJob {
   std::vector<size_t> recipients;  // indices into message->recipients
 };
 
-// What happened to one recipient in one attempt.
+// The result of one attempt for one recipient.
 struct RecipientAttempt {
   smtp::Reply reply;     // the next hop's reply, or one made up locally
   bool local = false;    // made up locally: connect failure, timeout, reset

@@ -73,7 +73,7 @@ io::Task<void> ServeInbound(WorkerContext* context,
     }
     auto [buffer, size] = session.ReadBuffer();
     if (size == 0) {
-      // Cannot happen while the loop answers each message before reading:
+      // Cannot happen while the loop replies to each message before reading:
       // the session only stops reading while a message waits.
       LogError(id, "event=disconnect reason=no_read_buffer");
       break;

@@ -12,7 +12,7 @@
 
 namespace ferry::server {
 
-// Everything the worker knows about one open inbound connection. Lives in
+// The worker's record of one open inbound connection. Lives in
 // the worker's session list while the connection is open, so that a stop
 // can cancel the read it waits in.
 struct InboundConnection {

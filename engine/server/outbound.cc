@@ -71,7 +71,10 @@ class OutboundRun {
   io::Task<bool> SendAll(const std::string& bytes, absl::Duration timeout);
   io::Task<bool> SendBody(const QueuedMessage& message);
   io::Task<bool> WaitUntilReady();
+  io::Task<void> RunTransaction(const QueuedMessage& message);
   io::Task<void> Deliver(DeliveryJob job);
+  io::Task<void> DeliverJobs();
+  io::Task<void> Quit();
   io::Task<void> Close();
   absl::Duration CurrentTimeout() const;
 
@@ -147,7 +150,7 @@ absl::Duration OutboundRun::CurrentTimeout() const {
 }
 
 // Sends what the session has queued, then reads once. Returns false when
-// the connection is gone (the session has been told why).
+// the connection is gone, after passing the reason to the session.
 io::Task<bool> OutboundRun::Exchange(absl::Duration timeout) {
   std::string output = conn_.session->TakeOutput();
   if (!output.empty()) {
@@ -254,21 +257,28 @@ io::Task<void> OutboundRun::Close() {
   co_await context_->ring->Close(fd);
 }
 
-io::Task<void> OutboundRun::Deliver(DeliveryJob job) {
-  const QueuedMessage& message = *job.message;
+// Returns the transaction for `job`: its recipients and the ESMTP
+// parameters the message needs.
+smtp::OutboundMessage MakeOutboundMessage(const DeliveryJob& job) {
+  const spool::Envelope& envelope = job.message->envelope;
   smtp::OutboundMessage outbound;
-  outbound.sender = message.envelope.null_sender ? "" : message.envelope.sender;
+  outbound.sender = envelope.null_sender ? "" : envelope.sender;
   for (size_t index : job.recipients) {
-    const spool::SpooledRecipient& r = message.envelope.recipients[index];
+    const spool::SpooledRecipient& r = envelope.recipients[index];
     outbound.recipients.push_back(r.address);
     outbound.dsn.push_back(smtp::DsnRecipientParams{r.notify, r.orcpt});
   }
-  outbound.size = message.envelope.received_header.size() + message.body.size();
-  outbound.needs_8bitmime = message.envelope.body_8bitmime;
-  outbound.needs_smtputf8 = message.envelope.smtputf8;
-  outbound.envid = message.envelope.envid;
-  outbound.ret = message.envelope.ret;
-  conn_.session->StartMessage(outbound);
+  // The stored form is dot-stuffed, so this is an upper bound of the
+  // content size, which is what SIZE= may state.
+  outbound.size = envelope.received_header.size() + job.message->body.size();
+  outbound.needs_8bitmime = envelope.body_8bitmime;
+  outbound.needs_smtputf8 = envelope.smtputf8;
+  outbound.envid = envelope.envid;
+  outbound.ret = envelope.ret;
+  return outbound;
+}
+
+io::Task<void> OutboundRun::RunTransaction(const QueuedMessage& message) {
   while (!conn_.session->has_result()) {
     if (conn_.session->wants_body()) {
       std::string output = conn_.session->TakeOutput();
@@ -286,6 +296,12 @@ io::Task<void> OutboundRun::Deliver(DeliveryJob job) {
       conn_.session->ConnectionLost("connection lost");
     }
   }
+}
+
+io::Task<void> OutboundRun::Deliver(DeliveryJob job) {
+  conn_.session->StartMessage(MakeOutboundMessage(job));
+  co_await RunTransaction(*job.message);
+
   smtp::MessageResult result = conn_.session->TakeResult();
   std::vector<RecipientAttempt> attempts;
   for (smtp::RecipientResult& r : result.recipients) {
@@ -295,34 +311,18 @@ io::Task<void> OutboundRun::Deliver(DeliveryJob job) {
   co_await context_->queue->Complete(std::move(job), std::move(attempts));
 }
 
-io::Task<void> OutboundRun::Run() {
-  DeliveryQueue* queue = context_->queue;
-  std::shared_ptr<const route::RouteTable> table = context_->routes->Load();
-  const route::Route* route = table->Find(domain_);
-  if (route == nullptr) {
-    co_await queue->FailDestination(
-        domain_,
-        LocalReply(
-            451, "4.4.4",
-            absl::StrCat("no route for ", domain_, " in the routing table")),
-        "");
-    queue->ConnectionClosed(domain_);
-    co_return;
-  }
-  const bool open = co_await Open(*route);
-  if (!open) {
-    co_await queue->FailDestination(domain_, last_failure_, last_failure_hop_);
-    queue->ConnectionClosed(domain_);
-    co_return;
-  }
+io::Task<void> OutboundRun::DeliverJobs() {
   uint32_t sent = 0;
   const uint32_t limit = context_->settings->max_messages_per_connection;
   while (!context_->stopping && sent < limit && conn_.session->ready()) {
-    std::optional<DeliveryJob> job = queue->NextJob(domain_);
+    std::optional<DeliveryJob> job = context_->queue->NextJob(domain_);
     if (!job) break;
     co_await Deliver(std::move(*job));
     ++sent;
   }
+}
+
+io::Task<void> OutboundRun::Quit() {
   if (conn_.session->ready()) {
     conn_.session->Quit();
     while (!conn_.session->closed()) {
@@ -332,6 +332,27 @@ io::Task<void> OutboundRun::Run() {
     }
   }
   co_await Close();
+}
+
+io::Task<void> OutboundRun::Run() {
+  DeliveryQueue* queue = context_->queue;
+  std::shared_ptr<const route::RouteTable> table = context_->routes->Load();
+  const route::Route* route = table->Find(domain_);
+  if (route == nullptr) {
+    const smtp::Reply no_route = LocalReply(
+        451, "4.4.4",
+        absl::StrCat("no route for ", domain_, " in the routing table"));
+    co_await queue->FailDestination(domain_, no_route, "");
+  } else {
+    const bool open = co_await Open(*route);
+    if (open) {
+      co_await DeliverJobs();
+      co_await Quit();
+    } else {
+      co_await queue->FailDestination(domain_, last_failure_,
+                                      last_failure_hop_);
+    }
+  }
   queue->ConnectionClosed(domain_);
 }
 

@@ -10,12 +10,13 @@
 
 namespace ferry::server {
 
-// Delivers due jobs of `domain` over one connection: looks up the route,
-// tries its next hops in order until one greets and answers EHLO or HELO,
-// then runs one transaction per job until no job is left (or
-// max_messages_per_connection), and QUITs. Reports each job's outcome to
-// the delivery queue, and calls ConnectionClosed(domain) at the end.
-// Spawned by the delivery queue; runs on the worker thread.
+// Delivers due jobs of `domain` over one connection. It looks up the
+// route and tries its next hops in order until one sends its greeting and
+// accepts EHLO or HELO. Then it runs one transaction per job until no job
+// is left (or max_messages_per_connection is reached), and sends QUIT.
+// Each job's outcome goes to the delivery queue, and ConnectionClosed(domain)
+// is called at the end. Spawned by the delivery queue, and runs on the
+// worker thread.
 io::Task<void> RunOutbound(WorkerContext* context, std::string domain);
 
 }  // namespace ferry::server

@@ -1,5 +1,5 @@
 // QueuedMessage: a message that is on disk and not yet finished, as one
-// worker's delivery queue holds it in memory: the spooled envelope, the
+// worker's delivery queue keeps it in memory: the spooled envelope, the
 // body in transfer form, and each recipient's delivery state.
 //
 // Owned by one worker thread; shared (shared_ptr) only between that

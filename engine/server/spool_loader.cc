@@ -117,8 +117,9 @@ absl::Status RecoverInto(const std::string& path, size_t dir_index,
   for (const spool::SegmentCut& cut : recovered->cuts) RepairCut(cut);
   auto dir = std::make_unique<SpoolDirectory>();
   dir->path = path;
-  // Leading segments without queued messages go now; from the first that
-  // holds one, segments are tracked and deleted in order as mail finishes.
+  // Leading segments without queued messages are deleted now. From the
+  // first one that contains a message on, segments are tracked and deleted
+  // in order as mail finishes.
   bool tracking = false;
   std::map<uint64_t, int> fds;
   for (const spool::RecoveredSegment& segment : recovered->segments) {

@@ -1,6 +1,6 @@
-// Start-up recovery of the whole spool: finds every worker directory
-// ("w0", "w1", ...) under the spool directory, recovers each, repairs torn
-// or corrupt tails, and hands each directory and its queued messages to
+// Start-up recovery of the whole spool. It finds every worker directory
+// ("w0", "w1", ...) under the spool directory, recovers each and repairs
+// torn or corrupt tails. Each directory and its queued messages then go to
 // the worker that owns it from now on. Runs on the main thread before any
 // worker starts.
 #ifndef FERRY_ENGINE_SERVER_SPOOL_LOADER_H_
@@ -17,7 +17,7 @@
 
 namespace ferry::server {
 
-// What one worker starts with.
+// The spool state one worker starts with.
 struct WorkerSpoolState {
   // [0] is the worker's own directory, where it writes; any others were
   // left by workers that no longer exist (ferryd now runs fewer).

@@ -43,7 +43,7 @@ class Worker {
   // Starts the thread and waits until it listens (or failed to start).
   absl::Status Start();
 
-  // Asks the worker to stop: it stops accepting, answers 421 to idle
+  // Asks the worker to stop: it stops accepting, replies 421 to idle
   // sessions, lets transactions and deliveries in progress finish until
   // `grace` has passed, then exits. Thread-safe; returns at once.
   void Stop();

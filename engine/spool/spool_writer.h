@@ -6,7 +6,7 @@
 // through the ring just before it waits. While a batch is being written,
 // new records gather for the next batch, so under load one fdatasync
 // covers many messages. Append() returns only after the fdatasync of its
-// batch has completed; the caller may then answer 250.
+// batch has completed, so the caller may then reply 250.
 //
 // Owned by one worker thread; every method runs on that thread.
 #ifndef FERRY_ENGINE_SPOOL_SPOOL_WRITER_H_
@@ -28,7 +28,7 @@
 
 namespace ferry::spool {
 
-// Where a record landed.
+// The position of a written record.
 struct RecordLocation {
   uint64_t segment = 0;  // sequence number of the segment file
   uint64_t offset = 0;   // of the record's first byte in that file
