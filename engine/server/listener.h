@@ -9,6 +9,12 @@
 
 namespace ferry::server {
 
+// Checks that no other socket is bound to `address`. SO_REUSEPORT lets any
+// process of the same user bind the same port, and the kernel would then
+// split connections between the two, so a second ferryd on the same
+// address must fail at start instead. Call it before OpenListener().
+absl::Status CheckListenAddressFree(const config::ListenAddress& address);
+
 // Returns a non-blocking listening socket bound to `address` with
 // SO_REUSEADDR and SO_REUSEPORT, or an error naming the address and the
 // system call that failed (for example "address already in use").

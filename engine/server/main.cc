@@ -18,6 +18,7 @@
 #include "engine/route/route_config.h"
 #include "engine/route/route_snapshot.h"
 #include "engine/server/connection_limiter.h"
+#include "engine/server/listener.h"
 #include "engine/server/settings.h"
 #include "engine/server/spool_loader.h"
 #include "engine/server/worker.h"
@@ -125,6 +126,10 @@ int Run(const Flags& flags) {
   absl::StatusOr<Settings> settings = MakeSettings(*resolved);
   if (!settings.ok()) return Fail(settings.status());
 
+  for (const config::ListenAddress& address : settings->listen) {
+    absl::Status free = CheckListenAddressFree(address);
+    if (!free.ok()) return Fail(free);
+  }
   const sigset_t signals = BlockSignals();
   route::RouteSnapshot routes(*table);
   absl::StatusOr<std::vector<WorkerSpoolState>> spool =
