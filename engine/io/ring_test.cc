@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "engine/io/iovec.h"
 #include "engine/io/probe.h"
 #include "engine/io/task.h"
 #include "gtest/gtest.h"
@@ -102,6 +103,21 @@ TEST(Ring, WakeRunsHandlerOnRingThread) {
   ring.Wake();
   ring.Run();
   EXPECT_EQ(calls, 1);
+}
+
+TEST(ConsumeIovecs, SkipsWholeAndShortensPartial) {
+  char a[4], b[6], c[3];
+  std::vector<iovec> iov = {{a, sizeof(a)}, {b, sizeof(b)}, {c, sizeof(c)}};
+  size_t first = 0;
+  ConsumeIovecs(&iov, &first, 6);
+  EXPECT_EQ(first, 1u);
+  EXPECT_EQ(iov[1].iov_base, static_cast<void*>(b + 2));
+  EXPECT_EQ(iov[1].iov_len, 4u);
+  ConsumeIovecs(&iov, &first, 4);
+  EXPECT_EQ(first, 2u);
+  EXPECT_EQ(iov[2].iov_len, 3u);
+  ConsumeIovecs(&iov, &first, 3);
+  EXPECT_EQ(first, 3u);
 }
 
 }  // namespace

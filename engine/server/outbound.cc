@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/base/log.h"
+#include "engine/io/iovec.h"
 #include "engine/server/delivery_queue.h"
 #include "engine/smtp/client_session.h"
 
@@ -122,15 +123,7 @@ io::Task<bool> OutboundRun::SendBody(const QueuedMessage& message) {
                           : absl::StrCat("send failed: ", strerror(-n)));
       co_return false;
     }
-    size_t left = static_cast<size_t>(n);
-    while (first < iov.size() && left >= iov[first].iov_len) {
-      left -= iov[first].iov_len;
-      ++first;
-    }
-    if (left > 0) {
-      iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + left;
-      iov[first].iov_len -= left;
-    }
+    io::ConsumeIovecs(&iov, &first, static_cast<size_t>(n));
   }
   co_return true;
 }

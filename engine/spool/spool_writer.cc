@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "engine/base/log.h"
+#include "engine/io/iovec.h"
 #include "engine/spool/recovery.h"
 
 namespace ferry::spool {
@@ -154,16 +155,8 @@ io::Task<absl::Status> SpoolWriter::WriteAll(std::vector<iovec> iov,
     if (rc < 0) co_return FailBatch(start, -rc);
     if (rc == 0) co_return FailBatch(start, EIO);
     offset += static_cast<uint64_t>(rc);
-    // Skip what was written; a short write leaves a partial iovec.
-    size_t left = static_cast<size_t>(rc);
-    while (first < iov.size() && left >= iov[first].iov_len) {
-      left -= iov[first].iov_len;
-      ++first;
-    }
-    if (left > 0) {
-      iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + left;
-      iov[first].iov_len -= left;
-    }
+    // A short write leaves a partly written iovec.
+    io::ConsumeIovecs(&iov, &first, static_cast<size_t>(rc));
   }
   co_return absl::OkStatus();
 }
