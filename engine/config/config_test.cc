@@ -331,10 +331,10 @@ TEST_F(ConfigTest, DefaultsMatchProtoComments) {
   ASSERT_TRUE(proto.good());
   std::map<std::string, std::string> documented =
       ReadProtoCommentDefaults(proto);
-  // Every scalar field with a literal default: 8 in Limits, 2 in
+  // Every scalar field with a literal default: 9 in Limits, 2 in
   // ServerTimeouts, 6 in ClientTimeouts, 5 in Delivery, port and priority
   // in NextHop, workers and segment_size in Config.
-  EXPECT_EQ(documented.size(), 25u);
+  EXPECT_EQ(documented.size(), 26u);
 
   Config sample;
   sample.add_route()->add_next_hop();
@@ -495,8 +495,14 @@ const ErrorCase kErrorCases[] = {
     {"max message size written zero", "limits { max_message_size: 0 }\n",
      "1:10", "limits.max_message_size", "use the default (10485760)"},
     {"max message size above spool record",
-     "limits { max_message_size: 1073741824 }\n", "1:10",
+     "limits { max_message_size: 1073741824 max_receiving_bytes: "
+     "1073741824 }\n",
+     "1:10",
      "limits.max_message_size", "one spool record can hold"},
+    {"receiving bytes below message size",
+     "limits {\n  max_message_size: 2000000\n  max_receiving_bytes: 1000000\n}\n",
+     "3:3", "limits.max_receiving_bytes",
+     "1000000 is less than limits.max_message_size (2000000)"},
     {"per-address limit above total",
      "limits {\n  max_connections: 10\n  max_connections_per_address: 11\n}\n",
      "3:3", "limits.max_connections_per_address",

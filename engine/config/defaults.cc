@@ -53,6 +53,9 @@ void ApplyLimitDefaults(Limits& limits) {
     limits.set_max_received_headers(50);
   }
   if (limits.max_connections() == 0) limits.set_max_connections(10000);
+  if (limits.max_receiving_bytes() == 0) {
+    limits.set_max_receiving_bytes(268435456);
+  }
   if (limits.max_connections_per_address() == 0) {
     limits.set_max_connections_per_address(50);
   }

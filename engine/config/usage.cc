@@ -35,13 +35,15 @@ OPTIONS
     --config=FILE
         Read the configuration from FILE, in protobuf text format.
         Without it, ferryd runs on the built-in defaults: SMTP on
-        127.0.0.1:2525, the spool under $HOME/.local/state/ferry, and no
+        127.0.0.1:2525, the spool in $XDG_STATE_HOME/ferry/spool (else
+        $HOME/.local/state/ferry/spool), and no
         routes, so every recipient is rejected with 550 5.7.1 until a
         configuration file adds routes.
 
     --check-config
         Read and validate the configuration, print the effective
-        configuration (every default filled in) to standard output, and
+        configuration (every default filled in, except fields whose value
+        is 0, which the text format leaves out) to standard output, and
         exit without starting. Errors go to standard error, one per line,
         each starting with FILE:LINE:COL and naming the field. Exit status
         0 when the configuration is valid, 1 when it is not.
@@ -59,8 +61,9 @@ CONFIGURATION
     The schema, with every field and its default, is proto/config.proto.
     deploy/ferry.example.textproto is a commented example that sets every
     field. Durations are written as 300s, 5m, 2h, 5d or 1h30m, and sizes
-    are in octets. A field left out gets its default, and a field set to 0 or ""
-    is an error where the default is not zero. The fields used most:
+    are in octets. A field left out gets its default, and a field set to
+    0 or "" is an error where the default is not zero. The fields used
+    most:
 
     hostname           Name in the greeting, EHLO and Received: fields.
                        Default: the machine's host name.
@@ -79,7 +82,8 @@ CONFIGURATION
     limits             max_message_size (default 10485760),
                        max_recipients (100), max_command_line (2048),
                        max_connections (10000),
-                       max_connections_per_address (50), and more.
+                       max_connections_per_address (50),
+                       max_receiving_bytes (256 MiB per worker), and more.
     delivery           initial_backoff (default 60s), max_backoff (1h),
                        queue_lifetime (5d).
     server_timeouts,   Time to wait for each SMTP phase, inbound and

@@ -292,6 +292,14 @@ void Validator::CheckLimits(const Limits& limits, const FieldPath& path) {
                         " is more than the maximum of ", kMaxMessageSize,
                         " (1000 MiB) that one spool record can hold."));
   }
+  if (limits.max_receiving_bytes() < limits.max_message_size()) {
+    Report(path.Child("max_receiving_bytes"),
+           absl::StrCat(limits.max_receiving_bytes(),
+                        " is less than limits.max_message_size (",
+                        limits.max_message_size(),
+                        "), so a message of the largest size could never be "
+                        "received. Raise it or lower max_message_size."));
+  }
   if (limits.max_connections_per_address() > limits.max_connections()) {
     Report(path.Child("max_connections_per_address"),
            absl::StrCat(limits.max_connections_per_address(),

@@ -244,7 +244,7 @@ io::Task<void> DeliveryQueue::AppendOutcomes(
     parts.push_back({records.back().data(), records.back().size()});
   }
   absl::StatusOr<spool::RecordLocation> location =
-      co_await context_->spool->Append(std::move(parts));
+      co_await dirs_[message.spool_dir_index]->writer->Append(std::move(parts));
   if (!location.ok()) {
     // The attempts happened; after a restart they may be repeated.
     LogWarning(message.envelope.queue_id, "event=outcome_not_recorded error=",

@@ -28,14 +28,21 @@
 #include "engine/server/worker_context.h"
 #include "engine/smtp/reply.h"
 #include "engine/spool/segment_tracker.h"
+#include "engine/spool/spool_writer.h"
 
 namespace ferry::server {
 
 // A spool directory whose segments this worker owns: its own, or one left
 // by a worker that no longer exists after a restart with fewer workers.
+// Outcome records always go to the directory of their message, so that
+// recovery, which reads one directory at a time, finds them.
 struct SpoolDirectory {
   std::string path;
   spool::SegmentTracker tracker;
+  // Sequence of the first segment the writer creates here.
+  uint64_t next_sequence = 1;
+  // Appends to this directory; created by the worker on its thread.
+  std::unique_ptr<spool::SpoolWriter> writer;
 };
 
 // Some recipients of one message, all for one destination.
@@ -65,6 +72,7 @@ class DeliveryQueue {
   // Registers the spool directories; index 0 is the worker's own.
   void SetSpoolDirectories(std::vector<std::unique_ptr<SpoolDirectory>> dirs);
   SpoolDirectory* spool_directory(size_t index) { return dirs_[index].get(); }
+  size_t spool_directory_count() const { return dirs_.size(); }
 
   // Takes a message whose record is durable and schedules every recipient
   // that is not final for delivery now.

@@ -31,6 +31,27 @@ absl::Duration ReadTimeout(const Settings& settings,
              : settings.command_timeout;
 }
 
+// Updates the worker's count of message content in memory after `session`
+// received more, and closes the session with 421 4.3.2 if that count went
+// past max_receiving_bytes.
+void AccountContent(WorkerContext* context, smtp::ServerSession& session,
+                    uint64_t* counted, const std::string& id) {
+  const uint64_t now = session.buffered_content_size();
+  context->receiving_bytes += now;
+  context->receiving_bytes -= *counted;
+  *counted = now;
+  if (now == 0 ||
+      context->receiving_bytes <= context->settings->max_receiving_bytes) {
+    return;
+  }
+  LogWarning(id,
+             "event=out_of_memory receiving_bytes=", context->receiving_bytes,
+             " max_receiving_bytes=", context->settings->max_receiving_bytes);
+  session.OutOfMemory();
+  context->receiving_bytes -= now;
+  *counted = 0;
+}
+
 }  // namespace
 
 io::Task<void> ServeInbound(WorkerContext* context,
@@ -41,6 +62,7 @@ io::Task<void> ServeInbound(WorkerContext* context,
   const std::string& id = connection->session_id;
   LogInfo(id, "event=connect client=", connection->client_ip);
   bool stopped_once = false;
+  uint64_t counted = 0;  // this session's share of receiving_bytes
   while (true) {
     if (connection->stop_requested && !stopped_once) {
       stopped_once = true;
@@ -60,6 +82,9 @@ io::Task<void> ServeInbound(WorkerContext* context,
       break;
     }
     if (session.has_message()) {
+      // The content now belongs to the queued message.
+      context->receiving_bytes -= counted;
+      counted = 0;
       absl::StatusOr<std::string> queue_id = co_await AcceptMessage(
           context, session.TakeMessage(), connection->client_ip);
       if (queue_id.ok()) {
@@ -97,7 +122,9 @@ io::Task<void> ServeInbound(WorkerContext* context,
       break;
     }
     session.Commit(static_cast<size_t>(n));
+    AccountContent(context, session, &counted, id);
   }
+  context->receiving_bytes -= counted;
   co_await context->ring->Close(connection->fd);
   connection->fd = -1;
 }

@@ -198,7 +198,7 @@ io::Task<bool> OutboundRun::TryNextHop(const route::NextHop& hop,
         absl::StrCat("connect to ", name, " failed: ",
                      rc == -ECANCELED ? "timed out" : strerror(-rc)));
     last_failure_hop_ = name;
-    LogInfo(context_->tag, "event=connect_failed relay=", name,
+    LogInfo(domain_, "event=connect_failed relay=", name,
             " error=", LogQuote(last_failure_.lines.front()));
     co_return false;
   }
@@ -215,7 +215,7 @@ io::Task<bool> OutboundRun::TryNextHop(const route::NextHop& hop,
                  absl::StrCat("next hop ", name,
                               " failed: ", conn_.session->error().message()));
   last_failure_hop_ = name;
-  LogInfo(context_->tag, "event=session_failed relay=", name,
+  LogInfo(domain_, "event=session_failed relay=", name,
           " reply=", LogQuote(last_failure_.Summary()));
   co_await Close();
   co_return false;

@@ -31,6 +31,7 @@ absl::StatusOr<Settings> MakeSettings(const config::Settings& resolved) {
           : smtp::BareLineEnding::kNormalize;
   settings.max_connections = limits.max_connections();
   settings.max_connections_per_address = limits.max_connections_per_address();
+  settings.max_receiving_bytes = limits.max_receiving_bytes();
 
   settings.command_timeout = resolved.server_command_timeout;
   settings.data_block_timeout = resolved.server_data_block_timeout;

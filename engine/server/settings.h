@@ -38,6 +38,7 @@ struct Settings {
   absl::Duration data_block_timeout = absl::Seconds(180);
   uint32_t max_connections = 10000;
   uint32_t max_connections_per_address = 50;
+  uint64_t max_receiving_bytes = 256 << 20;  // per worker
   ClientTimeouts client;
   absl::Duration initial_backoff = absl::Seconds(60);
   absl::Duration max_backoff = absl::Hours(1);

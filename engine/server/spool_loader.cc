@@ -110,7 +110,7 @@ absl::StatusOr<std::shared_ptr<QueuedMessage>> LoadMessage(
 
 // Recovers one directory into `state`, as its directory number `dir_index`.
 absl::Status RecoverInto(const std::string& path, size_t dir_index,
-                         WorkerSpoolState* state, uint64_t* max_sequence) {
+                         WorkerSpoolState* state) {
   absl::StatusOr<spool::RecoveredSpool> recovered =
       spool::RecoverDirectory(path);
   if (!recovered.ok()) return recovered.status();
@@ -123,7 +123,7 @@ absl::Status RecoverInto(const std::string& path, size_t dir_index,
   bool tracking = false;
   std::map<uint64_t, int> fds;
   for (const spool::RecoveredSegment& segment : recovered->segments) {
-    *max_sequence = std::max(*max_sequence, segment.sequence);
+    dir->next_sequence = std::max(dir->next_sequence, segment.sequence + 1);
     if (!tracking && segment.live_messages == 0) {
       // A failure (read-only spool) leaves the file for the next start.
       if (unlink(segment.path.c_str()) != 0) {
@@ -160,7 +160,12 @@ absl::Status RecoverInto(const std::string& path, size_t dir_index,
           " messages=", recovered->messages.size(),
           " segments=", recovered->segments.size(),
           " cuts=", recovered->cuts.size());
-  state->dirs[dir_index] = std::move(dir);
+  // A directory of a worker that no longer exists matters only while it
+  // holds queued mail.
+  if (dir_index == 0 || !recovered->messages.empty()) {
+    if (dir_index >= state->dirs.size()) state->dirs.resize(dir_index + 1);
+    state->dirs[dir_index] = std::move(dir);
+  }
   return absl::OkStatus();
 }
 
@@ -180,14 +185,9 @@ absl::StatusOr<std::vector<WorkerSpoolState>> LoadSpool(
   for (int k = 0; k < workers; ++k) states[k].dirs.resize(1);
   for (int index : *found) {
     WorkerSpoolState& state = states[index % workers];
-    const bool own = index < workers;
-    const size_t dir_index = own ? 0 : state.dirs.size();
-    if (!own) state.dirs.emplace_back();
-    uint64_t max_sequence = 0;
-    status = RecoverInto(WorkerSpoolPath(spool_dir, index), dir_index, &state,
-                         &max_sequence);
+    const size_t dir_index = index < workers ? 0 : state.dirs.size();
+    status = RecoverInto(WorkerSpoolPath(spool_dir, index), dir_index, &state);
     if (!status.ok()) return status;
-    if (own) state.next_sequence = max_sequence + 1;
   }
   for (int k = 0; k < workers; ++k) {
     if (states[k].dirs[0] == nullptr) {

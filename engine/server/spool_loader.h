@@ -22,8 +22,6 @@ struct WorkerSpoolState {
   // [0] is the worker's own directory, where it writes; any others were
   // left by workers that no longer exist (ferryd now runs fewer).
   std::vector<std::unique_ptr<SpoolDirectory>> dirs;
-  // Sequence of the first segment the worker creates in its own directory.
-  uint64_t next_sequence = 1;
   std::vector<std::shared_ptr<QueuedMessage>> messages;
 };
 

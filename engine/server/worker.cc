@@ -98,18 +98,10 @@ absl::Status Worker::InitOnThread() {
   context_.queue = queue_.get();
   const std::string own_dir = spool_state_.dirs[0]->path;
   queue_->SetSpoolDirectories(std::move(spool_state_.dirs));
-
-  spool_ = std::make_unique<spool::SpoolWriter>(&ring_, own_dir,
-                                                settings_->segment_size);
-  spool_->SetOnSegmentOpened([this](uint64_t s) { OnSegmentOpened(s); });
-  status = spool_->Open(spool_state_.next_sequence);
-  if (!status.ok()) {
-    // Queued mail can still be delivered; new mail gets 451 4.3.0 until
-    // the spool is writable again.
-    LogError("", "spool event=not_writable error=", LogQuote(status.message()),
-             " effect=new mail is deferred with 451 4.3.0");
+  for (size_t i = 0; i < queue_->spool_directory_count(); ++i) {
+    OpenSpoolWriter(i);
   }
-  context_.spool = spool_.get();
+  context_.spool = queue_->spool_directory(0)->writer.get();
 
   resolver_ = std::make_unique<dns::Resolver>(&ring_);
   status = resolver_->Init();
@@ -132,8 +124,25 @@ absl::Status Worker::InitOnThread() {
   return absl::OkStatus();
 }
 
-void Worker::OnSegmentOpened(uint64_t sequence) {
-  spool::SegmentTracker& tracker = queue_->spool_directory(0)->tracker;
+void Worker::OpenSpoolWriter(size_t index) {
+  SpoolDirectory* dir = queue_->spool_directory(index);
+  dir->writer = std::make_unique<spool::SpoolWriter>(&ring_, dir->path,
+                                                     settings_->segment_size);
+  dir->writer->SetOnSegmentOpened(
+      [this, index](uint64_t s) { OnSegmentOpened(index, s); });
+  absl::Status status = dir->writer->Open(dir->next_sequence);
+  if (!status.ok()) {
+    // Queued mail can still be delivered; new mail gets 451 4.3.0 until
+    // the spool is writable again.
+    LogError("", "spool event=not_writable dir=", dir->path,
+             " error=", LogQuote(status.message()),
+             " effect=new mail is deferred with 451 4.3.0");
+  }
+}
+
+void Worker::OnSegmentOpened(size_t index, uint64_t sequence) {
+  SpoolDirectory* dir = queue_->spool_directory(index);
+  spool::SegmentTracker& tracker = dir->tracker;
   absl::Status status = tracker.AddSegment(sequence);
   if (!status.ok()) {
     LogError("", "spool event=segment_track_failed error=",
@@ -143,7 +152,7 @@ void Worker::OnSegmentOpened(uint64_t sequence) {
   absl::StatusOr<std::vector<uint64_t>> removable =
       tracker.SetCurrentSegment(sequence);
   if (!removable.ok()) return;
-  for (uint64_t old : *removable) io::Spawn(spool_->Remove(old));
+  for (uint64_t old : *removable) io::Spawn(dir->writer->Remove(old));
 }
 
 void Worker::OnWake() {
@@ -167,13 +176,23 @@ void Worker::BeginStop() {
   io::Spawn(WaitForIdleThenExit());
 }
 
+bool Worker::Idle() const {
+  if (!inbound_.empty() || queue_->active_connections() > 0) return false;
+  for (size_t i = 0; i < queue_->spool_directory_count(); ++i) {
+    const spool::SpoolWriter* writer = queue_->spool_directory(i)->writer.get();
+    if (writer != nullptr && !writer->idle()) return false;
+  }
+  return true;
+}
+
 io::Task<void> Worker::WaitForIdleThenExit() {
+  // Outcome records may still be on their way to disk after the last
+  // connection closed; they are waited for too.
   const absl::Time deadline = absl::Now() + settings_->shutdown_grace;
-  while (absl::Now() < deadline &&
-         (!inbound_.empty() || queue_->active_connections() > 0)) {
+  while (absl::Now() < deadline && !Idle()) {
     co_await ring_.Sleep(kStopPollInterval);
   }
-  if (!inbound_.empty() || queue_->active_connections() > 0) {
+  if (!Idle()) {
     LogWarning("", "event=stop_deadline inbound=", inbound_.size(),
                " outbound=", queue_->active_connections());
   }
@@ -202,6 +221,20 @@ io::Task<void> Worker::AcceptLoop(int listen_fd) {
   }
 }
 
+void Worker::LogRejection(const std::string& ip, const char* reason) {
+  // A flood of connections must not become a flood of log lines: at most
+  // one line a second, with the count of the lines left out.
+  const absl::Time now = absl::Now();
+  if (now - last_rejection_log_ < absl::Seconds(1)) {
+    ++rejections_not_logged_;
+    return;
+  }
+  LogWarning("", "event=connection_rejected client=", ip, " reason=", reason,
+             " not_logged_before=", rejections_not_logged_);
+  last_rejection_log_ = now;
+  rejections_not_logged_ = 0;
+}
+
 io::Task<void> Worker::Serve(int fd) {
   const std::string ip = PeerAddress(fd);
   // Replies are small writes that the client waits for; see outbound.cc.
@@ -210,8 +243,7 @@ io::Task<void> Worker::Serve(int fd) {
   const ConnectionLimiter::Verdict verdict = limiter_->TryAcquire(ip);
   if (verdict != ConnectionLimiter::Verdict::kAccept) {
     const bool total = verdict == ConnectionLimiter::Verdict::kTooManyTotal;
-    LogWarning("", "event=connection_rejected client=", ip, " reason=",
-               total ? "max_connections" : "max_connections_per_address");
+    LogRejection(ip, total ? "max_connections" : "max_connections_per_address");
     co_await RejectConnection(
         &context_, fd,
         absl::StrCat("421 4.7.0 ", settings_->hostname,

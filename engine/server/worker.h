@@ -58,8 +58,11 @@ class Worker {
   void BeginStop();
   io::Task<void> AcceptLoop(int listen_fd);
   io::Task<void> Serve(int fd);
+  void LogRejection(const std::string& ip, const char* reason);
   io::Task<void> WaitForIdleThenExit();
-  void OnSegmentOpened(uint64_t sequence);
+  bool Idle() const;
+  void OpenSpoolWriter(size_t index);
+  void OnSegmentOpened(size_t index, uint64_t sequence);
 
   const int index_;
   const Settings* settings_;
@@ -69,7 +72,6 @@ class Worker {
   WorkerSpoolState spool_state_;
 
   io::Ring ring_;
-  std::unique_ptr<spool::SpoolWriter> spool_;
   std::unique_ptr<dns::Resolver> resolver_;
   std::unique_ptr<DeliveryQueue> queue_;
   WorkerContext context_;
@@ -77,6 +79,8 @@ class Worker {
   std::vector<io::Operation*> pending_accepts_;
   std::list<InboundConnection> inbound_;
   uint64_t session_counter_ = 0;
+  absl::Time last_rejection_log_ = absl::InfinitePast();
+  uint64_t rejections_not_logged_ = 0;
 
   std::thread thread_;
   absl::Notification started_;

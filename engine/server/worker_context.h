@@ -31,6 +31,8 @@ struct WorkerContext {
   DeliveryQueue* queue = nullptr;
   absl::BitGen random;
   uint64_t queue_id_counter = 0;
+  // Message content held by this worker's inbound sessions right now.
+  uint64_t receiving_bytes = 0;
   bool stopping = false;
 };
 

@@ -13,12 +13,23 @@ constexpr size_t kTabWidth = 8;
 
 // Replaces control characters so that no input can end the field or start
 // a new header line.
-std::string Sanitize(std::string_view text, std::string_view fallback) {
+// Longest value kept from a peer: a domain has at most 255 octets, and a
+// longer EHLO argument would make a header line past RFC 5322's 998.
+constexpr size_t kMaxValueLength = 255;
+
+// Returns `text` fit for one header field: cut to kMaxValueLength octets,
+// control characters replaced by '?', and octets over 0x7F too unless
+// `allow_utf8` (the transaction uses SMTPUTF8, so 8-bit headers are sent
+// only where the next hop accepts them).
+std::string Sanitize(std::string_view text, std::string_view fallback,
+                     bool allow_utf8 = false) {
   if (text.empty()) return std::string(fallback);
-  std::string clean(text);
+  std::string clean(text.substr(0, kMaxValueLength));
   for (char& c : clean) {
     const unsigned char octet = c;
-    if (octet < 0x20 || octet == 0x7F) c = '?';
+    if (octet < 0x20 || octet == 0x7F || (octet > 0x7F && !allow_utf8)) {
+      c = '?';
+    }
   }
   return clean;
 }
@@ -87,7 +98,8 @@ std::string BuildReceivedHeader(const ReceivedInfo& info) {
 
   folder.StartLine();
   if (one_recipient) {
-    folder.Add(absl::StrCat("for <", Sanitize(info.recipient, ""), ">;"));
+    folder.Add(absl::StrCat("for <",
+                            Sanitize(info.recipient, "", info.smtputf8), ">;"));
   }
   // RFC 5322 section 3.3 date-time, for example
   // "Tue, 01 Jul 2025 12:34:56 +0000".

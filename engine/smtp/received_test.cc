@@ -145,5 +145,35 @@ INSTANTIATE_TEST_SUITE_P(
                     ProtocolCase{true, false, true, true, "UTF8SMTPA"},
                     ProtocolCase{true, true, true, true, "UTF8SMTPSA"}));
 
+TEST(Received, EightBitHeloReplaced) {
+  ReceivedInfo info;
+  info.helo = "h\xff\xfe.example";
+  info.client_ip = "192.0.2.1";
+  info.hostname = "relay.example";
+  info.queue_id = "Q1";
+  info.time = absl::FromUnixSeconds(0);
+  const std::string field = BuildReceivedHeader(info);
+  EXPECT_NE(field.find("from h??.example"), std::string::npos) << field;
+  for (unsigned char c : field) EXPECT_LT(c, 0x80);
+}
+
+TEST(Received, LongHeloCutToDomainLength) {
+  ReceivedInfo info;
+  info.helo = std::string(2000, 'a');
+  info.client_ip = "192.0.2.1";
+  info.hostname = "relay.example";
+  info.queue_id = "Q1";
+  info.time = absl::FromUnixSeconds(0);
+  const std::string field = BuildReceivedHeader(info);
+  size_t start = 0;
+  while (start < field.size()) {
+    size_t end = field.find("\r\n", start);
+    if (end == std::string::npos) end = field.size();
+    EXPECT_LE(end - start, 998u);
+    start = end + 2;
+  }
+  EXPECT_EQ(field.find(std::string(256, 'a')), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ferry::smtp

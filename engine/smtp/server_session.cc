@@ -144,6 +144,16 @@ void ServerSession::TimedOut() {
                              " Error: timeout exceeded, closing connection")));
 }
 
+void ServerSession::OutOfMemory() {
+  if (state_ == State::kClosed) return;
+  ResetTransaction();
+  body_.Clear();
+  Close(MakeReply(421, "4.3.2",
+                  absl::StrCat(options_.hostname,
+                               " Error: too much mail in progress, try again "
+                               "later")));
+}
+
 void ServerSession::ShuttingDown() {
   shutting_down_ = true;
   MaybeCloseForShutdown();

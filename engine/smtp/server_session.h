@@ -143,6 +143,14 @@ class ServerSession {
 
   Phase phase() const;
 
+  // Returns the octets of message content held for the transaction in
+  // progress (DATA or BDAT content received so far).
+  uint64_t buffered_content_size() const { return body_.size(); }
+
+  // Queues 421 4.3.2 and closes, because the worker holds too much message
+  // content in memory. The transaction in progress is dropped.
+  void OutOfMemory();
+
   // Queues 421 4.4.2 and closes, for a read that timed out.
   void TimedOut();
 

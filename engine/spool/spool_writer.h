@@ -64,6 +64,8 @@ class SpoolWriter {
   io::Task<void> Remove(uint64_t sequence);
 
   uint64_t current_segment() const { return sequence_; }
+  // True when no record is waiting or being written.
+  bool idle() const { return !writing_ && queue_.empty(); }
   const std::string& dir() const { return dir_; }
 
   // Statistics for metrics and benchmarks.
