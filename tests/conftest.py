@@ -265,12 +265,18 @@ class Relay:
 
 
 @pytest.fixture
-def make_relay(ferryd, upstream, tmp_path):
+def spool_dir(tmp_path) -> str:
+    """A spool directory path for ferryd; ferryd creates it."""
+    return str(tmp_path / "spool")
+
+
+@pytest.fixture
+def make_relay(ferryd, upstream, spool_dir):
     """Factory: make_relay(script=None, **relay_config options) -> Relay."""
     def start(script: dict | None = None, **options) -> Relay:
         next_hop = upstream(script)
         config = relay_config(
-            free_port(), str(tmp_path / "spool"),
+            free_port(), spool_dir,
             {"example.net": [next_hop.port], "example.com": [next_hop.port]},
             **options)
         return Relay(ferryd(config), next_hop)

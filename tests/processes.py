@@ -122,6 +122,12 @@ class ManagedProcess:
 
     def start(self, timeout: float = 30.0) -> "ManagedProcess":
         assert not self.running, f"{self.name} is already running"
+        # A listening socket can outlive its process for a moment (an
+        # io_uring holds a reference until the kernel tears the ring down),
+        # and a stale listener would pass for the new one.
+        wait_until(lambda: self.port not in listening_ports(), 10,
+                   message=f"port {self.port} to be closed by the previous "
+                           f"{self.name}")
         self.starts += 1
         log = open(self.log_path, "ab")
         log.write(f"=== {self.name} start {self.starts}: "
@@ -217,6 +223,11 @@ class Ferryd(ManagedProcess):
         self.start(timeout)
         return self
 
+    def kill_and_restart(self, timeout: float = 30.0) -> "Ferryd":
+        """Kill with SIGKILL and start again on the same spool."""
+        self.kill()
+        return self.restart(timeout)
+
     def memory_kb(self, field: str = "VmRSS") -> int:
         """Return a memory figure from /proc/PID/status (VmRSS, VmHWM)."""
         with open(f"/proc/{self.pid}/status") as file:
@@ -232,8 +243,8 @@ class Ferryd(ManagedProcess):
 class NextHop(ManagedProcess):
     """A test next hop process: upstream.py (default) or sink.py.
 
-    Messages and events land in `store`; stop() and start() keep them, so a
-    test can take the next hop down and bring it back on the same port.
+    Messages and events land in `store`. stop() and start() keep them, so
+    a test can take the next hop down and bring it back on the same port.
     """
 
     def __init__(self, port: int, directory: str, kind: str = "upstream",
@@ -278,8 +289,9 @@ class SmtpSink(ManagedProcess):
     name = "smtp-sink"
 
     def __init__(self, port: int, directory: str, options: list[str] = ()):
-        # smtp-sink runs as nobody, so the dump directory must be reachable
-        # by that user: pytest's own temporary folders are mode 0700.
+        # smtp-sink runs as the user "nobody", which cannot enter pytest's
+        # temporary folders (mode 0700), so the dumps go to a folder of
+        # their own.
         self.base = tempfile.mkdtemp(prefix="ferry-smtp-sink.")
         os.chmod(self.base, 0o755)
         self.dump_dir = os.path.join(self.base, "dump")

@@ -9,6 +9,7 @@ because smtplib rewrites line endings and waits for each reply.
 import dataclasses
 import re
 import select
+import smtplib
 import socket
 import time
 
@@ -194,3 +195,15 @@ def send_message(port: int, mail_from: str, recipients: list[str],
         except (ConnectionClosed, ReplyTimeout, OSError):
             pass
         return reply
+
+
+def smtplib_send(port: int, sender: str, recipients: list[str],
+                 content: bytes, **options) -> dict:
+    """Send one message with smtplib; return its refused recipients.
+
+    smtplib turns bare LF into CRLF and stuffs dots itself. `options` go to
+    sendmail (mail_options, rcpt_options).
+    """
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        client.ehlo("client.example.com")
+        return client.sendmail(sender, recipients, content, **options)

@@ -45,8 +45,7 @@ def test_kill9_after_250_then_delivered(ferryd, upstream, tmp_path, count):
                              ["bob@example.net", "carol@example.net"],
                              content)
         assert reply.code == 250, reply
-    relay.kill()
-    relay.restart()
+    relay.kill_and_restart()
     next_hop.start()
     messages = next_hop.wait_for_messages(count, timeout=60)
     time.sleep(QUIET_PERIOD)
@@ -267,8 +266,7 @@ def test_full_spool_never_250(ferryd, upstream, tmp_path, spool_namespace,
     reply = try_message(relay.port, content)
     assert reply.code == 250, reply
     accepted.append(content)
-    relay.kill()
-    relay.restart()
+    relay.kill_and_restart()
     next_hop.start()
     next_hop.wait_for_messages(len(accepted), timeout=120)
     time.sleep(QUIET_PERIOD)

@@ -7,14 +7,8 @@ import pytest
 
 from processes import swaks, wait_until
 from relay_checks import bare_line_endings, is_dsn, make_message, relay_prefix
-from smtp_wire import SmtpWire, dot_stuff
+from smtp_wire import SmtpWire, dot_stuff, smtplib_send
 from upstream import split_path_and_params
-
-
-def smtplib_send(port: int, sender: str, recipients: list[str],
-                 content: bytes) -> dict:
-    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
-        return client.sendmail(sender, recipients, content)
 
 
 # upstream.py

@@ -11,6 +11,7 @@ import smtplib
 from ferry_config import relay_config
 from processes import free_port, swaks
 from relay_checks import make_message, relay_prefix
+from smtp_wire import smtplib_send
 
 # Lines that stress transparency and 8-bit transport: dots, a line of 998
 # octets (the RFC 5321 maximum without CRLF), octets above 127, tabs and
@@ -39,11 +40,9 @@ def start_relay(ferryd, sink, tmp_path):
 
 def test_smtplib_message_byte_exact(ferryd, sink, tmp_path):
     relay, next_hop = start_relay(ferryd, sink, tmp_path)
-    with smtplib.SMTP("127.0.0.1", relay.port, timeout=30) as client:
-        client.ehlo("client.example.com")
-        refused = client.sendmail("alice@example.com",
-                                  ["bob@example.net", "carol@example.net"],
-                                  AWKWARD_BODY, mail_options=["BODY=8BITMIME"])
+    refused = smtplib_send(relay.port, "alice@example.com",
+                           ["bob@example.net", "carol@example.net"],
+                           AWKWARD_BODY, mail_options=["BODY=8BITMIME"])
     assert refused == {}
     [message] = next_hop.wait_for_messages(1)
     relay_prefix(message.content, AWKWARD_BODY)

@@ -13,6 +13,7 @@ namespace {
 
 std::atomic<int> min_level{static_cast<int>(LogLevel::kInfo)};
 thread_local std::string thread_tag = "main";
+thread_local LogSink* thread_sink = nullptr;
 
 const char* LevelName(LogLevel level) {
   switch (level) {
@@ -32,6 +33,8 @@ const char* LevelName(LogLevel level) {
 
 void SetLogThreadTag(std::string tag) { thread_tag = std::move(tag); }
 
+void SetThreadLogSink(LogSink* sink) { thread_sink = sink; }
+
 void SetMinLogLevel(LogLevel level) {
   min_level.store(static_cast<int>(level), std::memory_order_relaxed);
 }
@@ -46,8 +49,11 @@ void LogLine(LogLevel level, absl::string_view id, absl::string_view text) {
   absl::StrAppend(&line, " ", LevelName(level), " ", thread_tag, " ");
   if (!id.empty()) absl::StrAppend(&line, id, " ");
   absl::StrAppend(&line, text, "\n");
-  // NOTE: a blocking write to stderr; a stalled log reader stalls the
-  // worker that logs.
+  if (thread_sink != nullptr) {
+    thread_sink->Write(std::move(line));
+    return;
+  }
+  // Threads without a sink (main, start-up) write at once.
   size_t done = 0;
   while (done < line.size()) {
     ssize_t n = write(STDERR_FILENO, line.data() + done, line.size() - done);

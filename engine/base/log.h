@@ -19,6 +19,19 @@ enum class LogLevel { kDebug, kInfo, kWarning, kError };
 // Sets the thread's tag ("w0", "main") shown on every line it logs.
 void SetLogThreadTag(std::string tag);
 
+// Where a thread's log lines go instead of a blocking write(2) to stderr.
+// A worker installs one that hands its lines to its io_uring.
+class LogSink {
+ public:
+  virtual ~LogSink() = default;
+  // Takes one complete line, newline included.
+  virtual void Write(std::string line) = 0;
+};
+
+// Sends the calling thread's lines to `sink` (nullptr: back to stderr).
+// The sink must outlive its use; the thread clears it before it is freed.
+void SetThreadLogSink(LogSink* sink);
+
 // Hides lines below `level`. Thread-safe; default kInfo.
 void SetMinLogLevel(LogLevel level);
 bool LogEnabled(LogLevel level);

@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <string>
 
 #include "engine/io/iovec.h"
+#include "engine/io/log_writer.h"
 #include "engine/io/probe.h"
 #include "engine/io/task.h"
 #include "gtest/gtest.h"
@@ -103,6 +105,48 @@ TEST(Ring, WakeRunsHandlerOnRingThread) {
   ring.Wake();
   ring.Run();
   EXPECT_EQ(calls, 1);
+}
+
+TEST(RingLogWriter, WritesLinesThroughRing) {
+  Ring ring;
+  ASSERT_TRUE(ring.Init(64).ok());
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  {
+    RingLogWriter writer(&ring, fds[1]);
+    writer.Write("first line\n");
+    writer.Write("second line\n");
+    Spawn([](Ring* r) -> Task<void> {
+      // One loop iteration submits the write; the sleep lets it finish.
+      co_await r->Sleep(absl::Milliseconds(20));
+      r->Stop();
+    }(&ring));
+    ring.Run();
+    char buf[64] = {};
+    const ssize_t n = read(fds[0], buf, sizeof(buf) - 1);
+    EXPECT_EQ(std::string(buf, n > 0 ? n : 0), "first line\nsecond line\n");
+    writer.Write("after stop\n");
+  }
+  // The destructor writes what the ring did not.
+  char buf[64] = {};
+  const ssize_t n = read(fds[0], buf, sizeof(buf) - 1);
+  EXPECT_EQ(std::string(buf, n > 0 ? n : 0), "after stop\n");
+  close(fds[0]);
+  close(fds[1]);
+}
+
+TEST(RingLogWriter, DropsLinesPastBufferLimit) {
+  Ring ring;
+  ASSERT_TRUE(ring.Init(64).ok());
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  RingLogWriter writer(&ring, fds[1]);
+  const std::string line(1024, 'x');
+  const size_t fit = RingLogWriter::kMaxBufferedBytes / line.size();
+  for (size_t i = 0; i < fit + 10; ++i) writer.Write(line);
+  EXPECT_EQ(writer.dropped_lines(), 10u);
+  close(fds[0]);  // the destructor's write then fails instead of blocking
+  signal(SIGPIPE, SIG_IGN);
 }
 
 TEST(ConsumeIovecs, SkipsWholeAndShortensPartial) {

@@ -81,9 +81,15 @@ void Worker::ThreadMain() {
   SetLogThreadTag(context_.tag);
   start_status_ = InitOnThread();
   started_.Notify();
-  if (!start_status_.ok()) return;
+  if (!start_status_.ok()) {
+    SetThreadLogSink(nullptr);
+    if (log_writer_ != nullptr) log_writer_->FlushBlocking();
+    return;
+  }
   ring_.Run();
   LogInfo("", "event=worker_stopped queued=", queue_->message_count());
+  SetThreadLogSink(nullptr);
+  log_writer_->FlushBlocking();
 }
 
 absl::Status Worker::InitOnThread() {
@@ -93,6 +99,8 @@ absl::Status Worker::InitOnThread() {
   if (!status.ok()) return status;
   ring_.SetWakeHandler([this] { OnWake(); });
   context_.ring = &ring_;
+  log_writer_ = std::make_unique<io::RingLogWriter>(&ring_, STDERR_FILENO);
+  SetThreadLogSink(log_writer_.get());
 
   queue_ = std::make_unique<DeliveryQueue>(&context_);
   context_.queue = queue_.get();

@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
 #include "engine/dns/resolver.h"
+#include "engine/io/log_writer.h"
 #include "engine/io/ring.h"
 #include "engine/io/task.h"
 #include "engine/server/connection_limiter.h"
@@ -72,6 +73,7 @@ class Worker {
   WorkerSpoolState spool_state_;
 
   io::Ring ring_;
+  std::unique_ptr<io::RingLogWriter> log_writer_;
   std::unique_ptr<dns::Resolver> resolver_;
   std::unique_ptr<DeliveryQueue> queue_;
   WorkerContext context_;

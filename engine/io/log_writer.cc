@@ -1,0 +1,90 @@
+#include "engine/io/log_writer.h"
+
+#include <limits.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace ferry::io {
+namespace {
+
+// Writes all of `text` with blocking write(2) calls, giving up on error.
+void WriteBlocking(int fd, const std::string& text) {
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = write(fd, text.data() + done, text.size() - done);
+    if (n <= 0) return;
+    done += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+RingLogWriter::RingLogWriter(Ring* ring, int fd) : ring_(ring), fd_(fd) {
+  ring_->AddBeforeSubmitHook([this] { StartWriteIfIdle(); });
+}
+
+RingLogWriter::~RingLogWriter() { FlushBlocking(); }
+
+void RingLogWriter::Write(std::string line) {
+  if (pending_.size() + line.size() > kMaxBufferedBytes) {
+    ++dropped_lines_;
+    ++dropped_not_reported_;
+    return;
+  }
+  if (dropped_not_reported_ > 0) {
+    absl::StrAppend(&pending_, "log: ", dropped_not_reported_,
+                    " lines dropped because stderr was not writable\n");
+    dropped_not_reported_ = 0;
+  }
+  pending_ += line;
+}
+
+void RingLogWriter::StartWriteIfIdle() {
+  if (in_flight_ || pending_.empty()) return;
+  in_flight_ = true;
+  writing_.swap(pending_);
+  Spawn(WriteOut());
+}
+
+// Returns how many bytes of `text` from `start` to write at once: at most
+// PIPE_BUF, ending after a newline when one is in range. A pipe write of up
+// to PIPE_BUF bytes is atomic, so lines from several workers never mix.
+static size_t NextChunk(const std::string& text, size_t start) {
+  const size_t left = text.size() - start;
+  if (left <= PIPE_BUF) return left;
+  const size_t newline = text.rfind('\n', start + PIPE_BUF - 1);
+  if (newline == std::string::npos || newline < start) return PIPE_BUF;
+  return newline + 1 - start;
+}
+
+Task<void> RingLogWriter::WriteOut() {
+  size_t done = 0;
+  while (done < writing_.size()) {
+    iovec iov = {writing_.data() + done, NextChunk(writing_, done)};
+    // Offset -1: the file's current position, as write(2) would use, so
+    // stderr may be a pipe, a terminal or a file opened for appending.
+    const int n = co_await ring_->Writev(fd_, &iov, 1, uint64_t(-1));
+    if (n <= 0) break;  // stderr is gone; nothing better to do with logs
+    done += static_cast<size_t>(n);
+  }
+  writing_.clear();
+  in_flight_ = false;
+}
+
+void RingLogWriter::FlushBlocking() {
+  if (in_flight_) {
+    // The ring stopped with this write in flight: the kernel may or may
+    // not have written it, and writing it again is the lesser harm.
+    WriteBlocking(fd_, writing_);
+    writing_.clear();
+    in_flight_ = false;
+  }
+  WriteBlocking(fd_, pending_);
+  pending_.clear();
+}
+
+}  // namespace ferry::io

@@ -1,0 +1,54 @@
+// RingLogWriter: a LogSink (engine/base/log.h) that collects a worker's log
+// lines and writes them to stderr through the worker's ring, so logging
+// never blocks the worker. Lines logged in one loop iteration go out in
+// one write, started just before the ring waits.
+//
+// If stderr stalls, lines gather in memory up to kMaxBufferedBytes; later
+// lines are dropped and counted, and a line with the count follows once
+// writing resumes. Owned by one worker thread.
+#ifndef FERRY_ENGINE_IO_LOG_WRITER_H_
+#define FERRY_ENGINE_IO_LOG_WRITER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "engine/base/log.h"
+#include "engine/io/ring.h"
+#include "engine/io/task.h"
+
+namespace ferry::io {
+
+class RingLogWriter : public LogSink {
+ public:
+  static constexpr size_t kMaxBufferedBytes = 4 << 20;
+
+  // Writes to `fd` (normally STDERR_FILENO) through `ring`.
+  RingLogWriter(Ring* ring, int fd);
+  // Writes what is left with plain write(2) calls.
+  ~RingLogWriter() override;
+
+  void Write(std::string line) override;
+
+  // Writes everything collected so far with plain write(2) calls; for the
+  // end of the worker, after its ring has stopped.
+  void FlushBlocking();
+
+  uint64_t dropped_lines() const { return dropped_lines_; }
+
+ private:
+  void StartWriteIfIdle();
+  Task<void> WriteOut();
+
+  Ring* ring_;
+  int fd_;
+  std::string pending_;  // lines not yet handed to the kernel
+  std::string writing_;  // lines in the write in flight
+  bool in_flight_ = false;
+  uint64_t dropped_lines_ = 0;
+  uint64_t dropped_not_reported_ = 0;
+};
+
+}  // namespace ferry::io
+
+#endif  // FERRY_ENGINE_IO_LOG_WRITER_H_
