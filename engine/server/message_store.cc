@@ -31,8 +31,14 @@ io::Task<absl::Status> SpoolMessage(WorkerContext* context,
   if (!location.ok()) co_return location.status();
   message->segment = location->segment;
   message->spool_dir_index = 0;
-  context->queue->spool_directory(0)->tracker.AddMessage(
+  absl::Status tracked = context->queue->spool_directory(0)->tracker.AddMessage(
       location->segment, message->envelope.queue_id);
+  if (!tracked.ok()) {
+    // The message is durable and will be delivered; only the deletion of
+    // its segment may come late.
+    LogError(message->envelope.queue_id,
+             "spool event=track_failed error=", LogQuote(tracked.message()));
+  }
   co_return absl::OkStatus();
 }
 

@@ -9,12 +9,15 @@
 #include <cstring>
 #include <map>
 #include <optional>
+#include <set>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "engine/base/log.h"
+#include "engine/spool/queue_id.h"
 #include "engine/spool/recovery.h"
 
 namespace ferry::server {
@@ -56,18 +59,124 @@ absl::StatusOr<std::vector<int>> ListWorkerDirectories(
   return found;
 }
 
-// Cuts a damaged segment back to its last good record. A failure is only
-// logged: the writer never appends to old segments, and the next start
-// finds the same cut again.
-void RepairCut(const spool::SegmentCut& cut) {
+// Cuts a segment's tail off. A failure is only logged: the writer never
+// appends to old segments, and the next start finds the same cut again.
+void RepairCut(const spool::SegmentCut& cut, bool truncate_file) {
   LogWarning("", "spool event=segment_cut segment=", cut.path,
              " offset=", cut.offset,
              " reason=", spool::CutReasonName(cut.reason),
+             " truncated=", truncate_file ? "yes" : "no",
              " detail=", LogQuote(cut.detail));
+  if (!truncate_file) return;
   if (truncate(cut.path.c_str(), static_cast<off_t>(cut.offset)) != 0) {
     LogWarning("", "spool event=truncate_failed segment=", cut.path,
                " error=", LogQuote(strerror(errno)));
   }
+}
+
+// Logs one skipped record. Its queue ID comes from damaged bytes, so it
+// leads the line only when it has the form of a queue ID.
+void LogSkipped(const spool::SkippedRecord& skipped) {
+  const bool valid_id = spool::ParseQueueId(skipped.queue_id).ok();
+  const std::string unparsed_id =
+      valid_id || skipped.queue_id.empty()
+          ? ""
+          : absl::StrCat(" queue_id=", LogQuote(skipped.queue_id, 64));
+  LogWarning(valid_id ? skipped.queue_id : "",
+             "spool event=record_skipped segment=", skipped.path,
+             " offset=", skipped.offset, " length=", skipped.length, " record=",
+             skipped.type ? spool::RecordTypeName(*skipped.type) : "unknown",
+             unparsed_id, " reason=", spool::SkipReasonName(skipped.reason),
+             " detail=", LogQuote(skipped.detail));
+}
+
+// Copies the file at `from` to the new file `to` and makes the copy
+// durable.
+absl::Status CopyFile(const std::string& from, const std::string& to) {
+  const int in = open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return Errno("open", from);
+  const int out =
+      open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (out < 0) {
+    absl::Status status = Errno("create", to);
+    close(in);
+    return status;
+  }
+  absl::Status status = absl::OkStatus();
+  while (status.ok()) {
+    const ssize_t n = copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
+    if (n == 0) break;
+    if (n < 0 && errno != EINTR) status = Errno("copy to", to);
+  }
+  if (status.ok() && fdatasync(out) != 0) status = Errno("fdatasync", to);
+  close(out);
+  close(in);
+  if (!status.ok()) unlink(to.c_str());
+  return status;
+}
+
+// Copies a damaged segment to "<segment>.corrupt-<unix seconds>", which
+// recovery ignores, so that the damaged bytes outlive the truncation and
+// the segment's later deletion. A segment that has a copy from an earlier
+// start is not copied again. Returns false when the copy failed.
+bool KeepCorruptCopy(const spool::RecoveredSegment& segment,
+                     const std::vector<std::string>& ignored_files) {
+  const std::string prefix =
+      absl::StrCat(spool::SegmentFileName(segment.sequence), ".corrupt-");
+  for (const std::string& name : ignored_files) {
+    if (absl::StartsWith(name, prefix)) return true;
+  }
+  const std::string copy =
+      absl::StrCat(segment.path, ".corrupt-", absl::ToUnixSeconds(absl::Now()));
+  if (absl::Status status = CopyFile(segment.path, copy); !status.ok()) {
+    LogWarning("", "spool event=segment_copy_failed segment=", segment.path,
+               " error=", LogQuote(status.message()));
+    return false;
+  }
+  LogWarning("", "spool event=segment_copied segment=", segment.path,
+             " copy=", copy);
+  return true;
+}
+
+// Makes the directory entries of new files in `dir` durable.
+void SyncDirectory(const std::string& dir) {
+  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || fsync(fd) != 0) {
+    LogWarning("", "spool event=directory_sync_failed dir=", dir,
+               " error=", LogQuote(strerror(errno)));
+  }
+  if (fd >= 0) close(fd);
+}
+
+// Logs every skipped record in `recovered` and cuts every tail. A segment
+// with skipped records or a corrupt tail is copied first. Torn and
+// zero-filled tails are what an interrupted append leaves, so they are cut
+// without a copy. Returns the damaged segments that could not be copied,
+// which are left unchanged for the next start.
+std::set<uint64_t> RepairDamage(const spool::RecoveredSpool& recovered,
+                                const std::string& dir) {
+  std::set<uint64_t> damaged;
+  for (const spool::SkippedRecord& skipped : recovered.skipped) {
+    LogSkipped(skipped);
+    damaged.insert(skipped.sequence);
+  }
+  for (const spool::SegmentCut& cut : recovered.cuts) {
+    if (cut.reason == spool::CutReason::kCorruptTail) {
+      damaged.insert(cut.sequence);
+    }
+  }
+  std::set<uint64_t> uncopied;
+  for (const spool::RecoveredSegment& segment : recovered.segments) {
+    if (damaged.count(segment.sequence) != 0 &&
+        !KeepCorruptCopy(segment, recovered.ignored_files)) {
+      uncopied.insert(segment.sequence);
+    }
+  }
+  if (!damaged.empty()) SyncDirectory(dir);
+  for (const spool::SegmentCut& cut : recovered.cuts) {
+    RepairCut(cut, uncopied.count(cut.sequence) == 0);
+  }
+  return uncopied;
 }
 
 QueuedRecipient::State RecoveredState(const spool::RecoveredRecipient& r) {
@@ -114,7 +223,7 @@ absl::Status RecoverInto(const std::string& path, size_t dir_index,
   absl::StatusOr<spool::RecoveredSpool> recovered =
       spool::RecoverDirectory(path);
   if (!recovered.ok()) return recovered.status();
-  for (const spool::SegmentCut& cut : recovered->cuts) RepairCut(cut);
+  const std::set<uint64_t> uncopied = RepairDamage(*recovered, path);
   auto dir = std::make_unique<SpoolDirectory>();
   dir->path = path;
   // Leading segments without queued messages are deleted now. From the
@@ -125,6 +234,8 @@ absl::Status RecoverInto(const std::string& path, size_t dir_index,
   for (const spool::RecoveredSegment& segment : recovered->segments) {
     dir->next_sequence = std::max(dir->next_sequence, segment.sequence + 1);
     if (!tracking && segment.live_messages == 0) {
+      // A damaged segment without its copy stays for the next start.
+      if (uncopied.count(segment.sequence) != 0) continue;
       // A failure (read-only spool) leaves the file for the next start.
       if (unlink(segment.path.c_str()) != 0) {
         LogWarning("",
@@ -159,6 +270,7 @@ absl::Status RecoverInto(const std::string& path, size_t dir_index,
   LogInfo("", "spool event=recovered dir=", path,
           " messages=", recovered->messages.size(),
           " segments=", recovered->segments.size(),
+          " skipped=", recovered->skipped.size(),
           " cuts=", recovered->cuts.size());
   // A directory of a worker that no longer exists matters only while it
   // holds queued mail.

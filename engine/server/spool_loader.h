@@ -29,10 +29,11 @@ struct WorkerSpoolState {
 std::string WorkerSpoolPath(const std::string& spool_dir, int index);
 
 // Recovers every worker directory under `spool_dir` (created if missing)
-// and assigns directory wN to worker N % workers. Truncates each segment
-// at the end of its last good record, deletes leading segments with no
-// queued message, and reads queued bodies into memory. Fails naming the
-// file when a directory or segment cannot be read or repaired.
+// and assigns directory wN to worker N % workers. Logs each skipped
+// damaged record, copies each damaged segment to
+// "<segment>.corrupt-<unix seconds>", truncates each damaged tail, deletes
+// leading segments with no queued message, and reads queued bodies into
+// memory. Fails naming the file when a directory or segment cannot be read.
 absl::StatusOr<std::vector<WorkerSpoolState>> LoadSpool(
     const std::string& spool_dir, int workers);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -21,7 +22,9 @@ constexpr size_t kMinRecipientSize = 3;
 
 // Frame header field offsets.
 constexpr size_t kTypeOffset = 4;
-constexpr size_t kReservedOffset = 5;
+constexpr size_t kCheckOffset = 5;
+constexpr size_t kCheckSize = 3;
+constexpr uint32_t kCheckMask = (1u << (8 * kCheckSize)) - 1;
 constexpr size_t kSizeOffset = 8;
 constexpr size_t kCrcOffset = 12;
 
@@ -66,15 +69,35 @@ uint64_t GetFixed64(const char* p) {
   return value;
 }
 
+// Returns the header check of the kFrameHeaderSize bytes at `header`.
+uint32_t HeaderCheck(const char* header) {
+  char zeroed[kFrameHeaderSize];
+  std::memcpy(zeroed, header, kFrameHeaderSize);
+  std::memset(zeroed + kCheckOffset, 0, kCheckSize);
+  return Crc32c(0, zeroed, kFrameHeaderSize) & kCheckMask;
+}
+
+uint32_t GetCheck(const char* header) {
+  uint32_t value = 0;
+  for (int i = kCheckSize - 1; i >= 0; --i) {
+    value = (value << 8) | static_cast<uint8_t>(header[kCheckOffset + i]);
+  }
+  return value;
+}
+
 // Writes the frame header over the first kFrameHeaderSize bytes of `out`.
 void FillFrameHeader(RecordType type, uint32_t payload_size, uint32_t crc,
                      std::string* out) {
   std::string header;
   PutFixed32(&header, kRecordMagic);
   header.push_back(static_cast<char>(type));
-  header.append(3, '\0');
+  header.append(kCheckSize, '\0');
   PutFixed32(&header, payload_size);
   PutFixed32(&header, crc);
+  const uint32_t check = HeaderCheck(header.data());
+  for (size_t i = 0; i < kCheckSize; ++i) {
+    header[kCheckOffset + i] = static_cast<char>(check >> (8 * i));
+  }
   out->replace(0, kFrameHeaderSize, header);
 }
 
@@ -236,8 +259,9 @@ using HeaderBytes = std::array<char, kFrameHeaderSize>;
 
 // Returns DataLoss when a header field within the first `present` bytes is
 // invalid. The bytes after `present` are zero, which the magic and type
-// checks skip and the other checks accept, so that a short buffer counts as
-// truncated only when what it contains could start a valid record.
+// checks skip and the size check accepts, so that a short buffer counts as
+// truncated only when what it contains could start a valid record. The
+// header check needs every byte, so a short buffer skips it.
 absl::Status CheckHeaderFields(const HeaderBytes& bytes, size_t present) {
   for (size_t i = 0; i < std::min<size_t>(present, 4); ++i) {
     if (static_cast<uint8_t>(bytes[i]) != ((kRecordMagic >> (8 * i)) & 0xFF)) {
@@ -249,9 +273,9 @@ absl::Status CheckHeaderFields(const HeaderBytes& bytes, size_t present) {
     return absl::DataLossError(
         absl::StrCat("spool record: unknown record type ", type));
   }
-  if (bytes[kReservedOffset] != 0 || bytes[kReservedOffset + 1] != 0 ||
-      bytes[kReservedOffset + 2] != 0) {
-    return absl::DataLossError("spool record: reserved header bytes not zero");
+  if (present == kFrameHeaderSize &&
+      GetCheck(bytes.data()) != HeaderCheck(bytes.data())) {
+    return absl::DataLossError("spool record: header check mismatch");
   }
   const uint32_t payload_size = GetFixed32(bytes.data() + kSizeOffset);
   if (payload_size > kMaxPayloadSize) {
@@ -404,6 +428,37 @@ absl::StatusOr<DecodedRecord> DecodeRecord(std::string_view buf) {
                                   : DecodeOutcomePayload(payload, &record);
   if (!status.ok()) return status;
   return record;
+}
+
+absl::StatusOr<DecodedRecord> DecodeDamagedRecord(std::string_view buf) {
+  if (buf.size() < kFrameHeaderSize) {
+    return absl::DataLossError(absl::StrCat(
+        "spool record: ", buf.size(), " bytes, shorter than a frame header"));
+  }
+  const auto type = static_cast<uint8_t>(buf[kTypeOffset]);
+  if (!IsKnownType(type)) {
+    return absl::DataLossError(
+        absl::StrCat("spool record: unknown record type ", type));
+  }
+  DecodedRecord record;
+  record.type = static_cast<RecordType>(type);
+  record.framed_size = buf.size();
+  const std::string_view payload = buf.substr(kFrameHeaderSize);
+  const absl::Status status = record.type == RecordType::kMessage
+                                  ? DecodeMessagePayload(payload, &record)
+                                  : DecodeOutcomePayload(payload, &record);
+  if (!status.ok()) return status;
+  return record;
+}
+
+std::string_view RecordTypeName(RecordType type) {
+  switch (type) {
+    case RecordType::kMessage:
+      return "message";
+    case RecordType::kOutcome:
+      return "outcome";
+  }
+  return "unknown";
 }
 
 bool IsTruncated(const absl::Status& status) {

@@ -8,9 +8,14 @@
 //   offset  size  field
 //   0       4     magic 0x31595246 (the bytes "FRY1" on disk)
 //   4       1     record type (RecordType)
-//   5       3     reserved, zero
+//   5       3     header check: the low 24 bits of the CRC-32C of the 16
+//                 header bytes, computed with these three bytes zero
 //   8       4     payload size in bytes
 //   12      4     CRC-32C of the payload
+//
+// The header check covers the size field. Recovery trusts the size of a
+// header that passes it, so it can skip a record whose payload is damaged
+// and tell a record cut short by an interrupted append from a damaged size.
 //
 // Integers are little-endian. Strings are a varint (LEB128) length and then
 // the bytes. A message payload is the envelope, then `body_size` as a fixed
@@ -125,9 +130,10 @@ struct FrameHeader {
 
 // Checks and parses the frame header at the start of `buf`, without looking
 // at the payload. Returns DataLoss when the bytes present cannot start a
-// record: bad magic, unknown type, non-zero reserved bytes, or a payload
-// size above kMaxPayloadSize. Returns a truncation error (see IsTruncated)
-// when `buf` is shorter than the header but is a valid start of one.
+// record: bad magic, unknown type, a payload size above kMaxPayloadSize, or
+// a header check that does not match. Returns a truncation error (see
+// IsTruncated) when `buf` is shorter than the header but is a valid start
+// of one. A short buffer cannot be checked against the header check.
 absl::StatusOr<FrameHeader> DecodeFrameHeader(std::string_view buf);
 
 struct DecodedRecord {
@@ -146,6 +152,17 @@ struct DecodedRecord {
 // Reads only inside `buf`, and allocates at most in proportion to the
 // payload size.
 absl::StatusOr<DecodedRecord> DecodeRecord(std::string_view buf);
+
+// Parses `buf` as one damaged record to find out what it contained: takes
+// the type from byte 4 and everything after the frame header as the
+// payload. Checks neither the magic, the header check, the size field nor
+// the CRC, so every field it returns is unverified and may itself be
+// damaged. Returns DataLoss when the type is unknown or the payload does
+// not parse. Meant for reports on records that DecodeRecord() rejected.
+absl::StatusOr<DecodedRecord> DecodeDamagedRecord(std::string_view buf);
+
+// Returns "message", "outcome", or "unknown" for a value outside the enum.
+std::string_view RecordTypeName(RecordType type);
 
 // Returns true iff `status` is the truncation error of DecodeFrameHeader()
 // or DecodeRecord(). Its code is OutOfRange, which no other error here uses.

@@ -64,13 +64,38 @@ void PutLittleEndian32(uint32_t value, char* out) {
   for (int i = 0; i < 4; ++i) out[i] = static_cast<char>(value >> (8 * i));
 }
 
-// Rewrites the size and CRC fields of `record` to match its payload, so
-// that tests can reach the payload parser with hand-made payloads.
+// Returns the header check stored in bytes 5 to 7 of `header`.
+uint32_t StoredCheck(std::string_view header) {
+  return static_cast<uint8_t>(header[5]) |
+         static_cast<uint8_t>(header[6]) << 8 |
+         static_cast<uint8_t>(header[7]) << 16;
+}
+
+// Returns the header check that `header` should have: the low 24 bits of
+// the CRC-32C of its first 16 bytes with bytes 5 to 7 taken as zero.
+uint32_t ExpectedCheck(std::string_view header) {
+  std::string zeroed(header.substr(0, kFrameHeaderSize));
+  zeroed.replace(5, 3, 3, '\0');
+  return Crc32c(0, zeroed.data(), zeroed.size()) & 0xFFFFFF;
+}
+
+// Rewrites the header check of the full frame header at the start of
+// `record` to match the other header fields.
+void SetHeaderCheck(std::string* record) {
+  const uint32_t check = ExpectedCheck(*record);
+  for (int i = 0; i < 3; ++i) {
+    (*record)[5 + i] = static_cast<char>(check >> (8 * i));
+  }
+}
+
+// Rewrites the size, CRC and header check of `record` to match its payload,
+// so that tests can reach the payload parser with hand-made payloads.
 void Reframe(std::string* record) {
   const size_t payload_size = record->size() - kFrameHeaderSize;
   PutLittleEndian32(static_cast<uint32_t>(payload_size), record->data() + 8);
   PutLittleEndian32(Crc32c(0, record->data() + kFrameHeaderSize, payload_size),
                     record->data() + 12);
+  SetHeaderCheck(record);
 }
 
 TEST(RecordTest, MessageRoundTrip) {
@@ -143,7 +168,7 @@ TEST(RecordTest, FrameHeaderLayout) {
   const std::string record = EncodeOutcome(SampleOutcome());
   EXPECT_EQ(record.substr(0, 4), "FRY1");
   EXPECT_EQ(record[4], static_cast<char>(RecordType::kOutcome));
-  EXPECT_EQ(record.substr(5, 3), std::string(3, '\0'));
+  EXPECT_EQ(StoredCheck(record), ExpectedCheck(record));
   absl::StatusOr<FrameHeader> header = DecodeFrameHeader(record);
   ASSERT_TRUE(header.ok()) << header.status();
   EXPECT_EQ(header->framed_size(), record.size());
@@ -213,15 +238,56 @@ TEST(RecordTest, UnknownTypeInShortBufferIsDataLoss) {
   EXPECT_TRUE(absl::IsDataLoss(DecodeRecord(header).status()));
 }
 
-TEST(RecordTest, NonZeroReservedIsDataLoss) {
+TEST(RecordTest, MessageHeaderCheckMatches) {
+  const std::string record = EncodeMessage(SampleEnvelope(), "body\r\n");
+  EXPECT_EQ(StoredCheck(record), ExpectedCheck(record));
+}
+
+TEST(RecordTest, WrongHeaderCheckIsDataLoss) {
   std::string record = EncodeOutcome(SampleOutcome());
-  record[6] = 1;
+  record[6] ^= 0x01;
+  EXPECT_TRUE(absl::IsDataLoss(DecodeFrameHeader(record).status()));
   EXPECT_TRUE(absl::IsDataLoss(DecodeRecord(record).status()));
+}
+
+// A damaged size field must not look like a record cut short at the end of
+// a segment, whether it grows past the buffer or shrinks.
+TEST(RecordTest, ChangedSizeFieldIsDataLoss) {
+  const std::string record = EncodeOutcome(SampleOutcome());
+  for (uint32_t size : {0u, 1u, 1000u, kMaxPayloadSize}) {
+    std::string damaged = record;
+    PutLittleEndian32(size, damaged.data() + 8);
+    const absl::Status status = DecodeRecord(damaged).status();
+    EXPECT_TRUE(absl::IsDataLoss(status)) << size << ": " << status;
+  }
+}
+
+TEST(RecordTest, EveryHeaderBitFlipIsDataLoss) {
+  const std::string record = EncodeOutcome(SampleOutcome());
+  for (size_t bit = 0; bit < 8 * kFrameHeaderSize; ++bit) {
+    std::string damaged = record;
+    damaged[bit / 8] ^= static_cast<char>(1 << (bit % 8));
+    const absl::Status status = DecodeFrameHeader(damaged).status();
+    EXPECT_TRUE(absl::IsDataLoss(status)) << "bit " << bit << ": " << status;
+  }
+}
+
+TEST(RecordTest, ShortHeaderSkipsHeaderCheck) {
+  std::string header = EncodeOutcome(SampleOutcome()).substr(0, 15);
+  header[6] ^= 0x01;
+  EXPECT_TRUE(IsTruncated(DecodeFrameHeader(header).status()));
 }
 
 TEST(RecordTest, OversizedPayloadIsDataLoss) {
   std::string header = EncodeOutcome(SampleOutcome()).substr(0, 12);
   PutLittleEndian32(kMaxPayloadSize + 1, header.data() + 8);
+  EXPECT_TRUE(absl::IsDataLoss(DecodeRecord(header).status()));
+}
+
+TEST(RecordTest, OversizedPayloadWithValidCheckIsDataLoss) {
+  std::string header = EncodeOutcome(SampleOutcome()).substr(0, 16);
+  PutLittleEndian32(kMaxPayloadSize + 1, header.data() + 8);
+  SetHeaderCheck(&header);
   EXPECT_TRUE(absl::IsDataLoss(DecodeRecord(header).status()));
 }
 
@@ -319,6 +385,59 @@ TEST(RecordTest, RandomPayloadsWithValidCrcAreSafe) {
     EXPECT_EQ(decoded->framed_size, record.size());
     EXPECT_LE(decoded->body_offset + decoded->body_size, record.size());
   }
+}
+
+TEST(RecordTest, DamagedMessageYieldsQueueId) {
+  std::string record = EncodeMessage(SampleEnvelope(), "body\r\n");
+  record[record.size() - 3] ^= 0x20;
+  ASSERT_TRUE(absl::IsDataLoss(DecodeRecord(record).status()));
+  absl::StatusOr<DecodedRecord> damaged = DecodeDamagedRecord(record);
+  ASSERT_TRUE(damaged.ok()) << damaged.status();
+  EXPECT_EQ(damaged->type, RecordType::kMessage);
+  EXPECT_EQ(damaged->envelope.queue_id, "0KZ3M7Q2W1A00");
+  EXPECT_EQ(damaged->framed_size, record.size());
+}
+
+TEST(RecordTest, DamagedOutcomeYieldsQueueId) {
+  std::string record = EncodeOutcome(SampleOutcome());
+  record[record.size() - 1] ^= 0x20;
+  absl::StatusOr<DecodedRecord> damaged = DecodeDamagedRecord(record);
+  ASSERT_TRUE(damaged.ok()) << damaged.status();
+  EXPECT_EQ(damaged->type, RecordType::kOutcome);
+  EXPECT_EQ(damaged->outcome.queue_id, "0KZ3M7Q2W1A00");
+}
+
+TEST(RecordTest, DamagedRecordIgnoresHeaderFields) {
+  std::string record = EncodeMessage(SampleEnvelope(), "body\r\n");
+  record.replace(0, 4, "XXXX");
+  PutLittleEndian32(7, record.data() + 8);
+  absl::StatusOr<DecodedRecord> damaged = DecodeDamagedRecord(record);
+  ASSERT_TRUE(damaged.ok()) << damaged.status();
+  EXPECT_EQ(damaged->envelope, SampleEnvelope());
+}
+
+TEST(RecordTest, DamagedRecordRejectsUnknownType) {
+  std::string record = EncodeOutcome(SampleOutcome());
+  record[4] = 9;
+  EXPECT_TRUE(absl::IsDataLoss(DecodeDamagedRecord(record).status()));
+}
+
+TEST(RecordTest, DamagedRecordRejectsShortBuffer) {
+  const std::string record = EncodeOutcome(SampleOutcome());
+  EXPECT_TRUE(
+      absl::IsDataLoss(DecodeDamagedRecord(record.substr(0, 10)).status()));
+}
+
+TEST(RecordTest, DamagedRecordRejectsUnparsablePayload) {
+  std::string record = EncodeMessage(SampleEnvelope(), "body\r\n");
+  record += "trailing";
+  EXPECT_TRUE(absl::IsDataLoss(DecodeDamagedRecord(record).status()));
+}
+
+TEST(RecordTest, RecordTypeNames) {
+  EXPECT_EQ(RecordTypeName(RecordType::kMessage), "message");
+  EXPECT_EQ(RecordTypeName(RecordType::kOutcome), "outcome");
+  EXPECT_EQ(RecordTypeName(static_cast<RecordType>(9)), "unknown");
 }
 
 TEST(RecordTest, FinalStates) {

@@ -39,15 +39,15 @@ class FileCloser {
   int fd_;
 };
 
-// Reads one file front to back in large blocks and hands out views of the
-// bytes at the current position. A view stays valid until the next Peek().
+// Reads one file in large blocks and hands out views of the bytes at the
+// current position. A view stays valid until the next Peek() or Seek().
 class BlockReader {
  public:
   BlockReader(int fd, const std::string& path, uint64_t file_size,
               size_t block_size)
       : fd_(fd),
         path_(path),
-        unread_in_file_(file_size),
+        file_size_(file_size),
         capacity_(std::max<size_t>(block_size, kFrameHeaderSize)),
         buffer_(new char[capacity_]) {}
 
@@ -57,14 +57,28 @@ class BlockReader {
     return std::string_view(buffer_.get() + begin_, std::min(n, end_ - begin_));
   }
 
+  // Returns the bytes from the position to the end of the buffer, at least
+  // kFrameHeaderSize of them unless the file ends first.
+  absl::StatusOr<std::string_view> PeekBlock() { return Peek(capacity_); }
+
   // Moves the position forward. REQUIRES: n <= the size of the last Peek().
   void Advance(size_t n) {
     begin_ += n;
     offset_ += n;
   }
 
+  // Moves the position to file offset `offset`, which may lie before it.
+  // REQUIRES: offset <= the file size.
+  void Seek(uint64_t offset);
+
+  // Moves the position to the end of the file.
+  void SkipToEnd() { Seek(file_size_); }
+
   // File offset of the current position.
   uint64_t offset() const { return offset_; }
+
+  // Bytes from the position to the end of the file.
+  uint64_t remaining() const { return file_size_ - offset_; }
 
   // Returns true iff every byte from the current position to the end of
   // the file is zero. Moves the position to the end of the file.
@@ -78,34 +92,36 @@ class BlockReader {
 
   const int fd_;
   const std::string& path_;
-  uint64_t unread_in_file_;  // bytes not yet read into the buffer
+  uint64_t file_size_;  // from fstat(), lowered if the file turns out shorter
   size_t capacity_;
   std::unique_ptr<char[]> buffer_;
-  size_t begin_ = 0;  // buffer index of the current position
-  size_t end_ = 0;    // buffer index after the last byte read
-  uint64_t offset_ = 0;
+  size_t begin_ = 0;     // buffer index of the current position
+  size_t end_ = 0;       // buffer index after the last byte read
+  uint64_t offset_ = 0;  // file offset of buffer_[begin_]
 };
 
 absl::Status BlockReader::Fill(size_t n) {
   const uint64_t available = end_ - begin_;
-  if (available >= n || unread_in_file_ == 0) return absl::OkStatus();
+  uint64_t read_offset = offset_ + available;
+  if (available >= n || read_offset >= file_size_) return absl::OkStatus();
   // A size field in a damaged header may claim up to kMaxPayloadSize
   // bytes, so never make room for more than the file still holds.
-  n = static_cast<size_t>(std::min<uint64_t>(n, available + unread_in_file_));
+  n = static_cast<size_t>(std::min<uint64_t>(n, file_size_ - offset_));
   MakeRoom(n);
   while (end_ - begin_ < n) {
     const size_t want = static_cast<size_t>(
-        std::min<uint64_t>(capacity_ - end_, unread_in_file_));
-    const ssize_t got = read(fd_, buffer_.get() + end_, want);
+        std::min<uint64_t>(capacity_ - end_, file_size_ - read_offset));
+    const ssize_t got =
+        pread(fd_, buffer_.get() + end_, want, static_cast<off_t>(read_offset));
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) return ErrnoError(errno, "read", path_);
     if (got == 0) {
       // The file shrank after fstat(), so its new end is the end.
-      unread_in_file_ = 0;
+      file_size_ = read_offset;
       break;
     }
     end_ += static_cast<size_t>(got);
-    unread_in_file_ -= static_cast<uint64_t>(got);
+    read_offset += static_cast<uint64_t>(got);
   }
   return absl::OkStatus();
 }
@@ -128,13 +144,26 @@ void BlockReader::MakeRoom(size_t n) {
   end_ = kept;
 }
 
+void BlockReader::Seek(uint64_t offset) {
+  const uint64_t buffer_start = offset_ - begin_;
+  const uint64_t buffer_end = offset_ + (end_ - begin_);
+  if (offset >= buffer_start && offset <= buffer_end) {
+    begin_ = static_cast<size_t>(offset - buffer_start);
+  } else {
+    begin_ = 0;
+    end_ = 0;
+  }
+  offset_ = offset;
+}
+
 absl::StatusOr<bool> BlockReader::RestIsZero() {
   while (true) {
-    absl::StatusOr<std::string_view> block = Peek(capacity_);
+    absl::StatusOr<std::string_view> block = PeekBlock();
     if (!block.ok()) return block.status();
     if (block->empty()) return true;
     if (std::any_of(block->begin(), block->end(),
                     [](char c) { return c != 0; })) {
+      SkipToEnd();
       return false;
     }
     Advance(block->size());
@@ -170,6 +199,58 @@ absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> ListSegments(
   return segments;
 }
 
+// The magic number as it appears on disk, little-endian.
+constexpr char kMagicBytes[] = {
+    static_cast<char>(kRecordMagic & 0xFF),
+    static_cast<char>((kRecordMagic >> 8) & 0xFF),
+    static_cast<char>((kRecordMagic >> 16) & 0xFF),
+    static_cast<char>((kRecordMagic >> 24) & 0xFF),
+};
+constexpr std::string_view kMagic(kMagicBytes, sizeof(kMagicBytes));
+
+// Returns true iff a whole record that decodes starts at the position of
+// `reader`. May move the buffer but not the position.
+absl::StatusOr<bool> RecordDecodesAt(BlockReader* reader) {
+  absl::StatusOr<std::string_view> bytes = reader->Peek(kFrameHeaderSize);
+  if (!bytes.ok()) return bytes.status();
+  const absl::StatusOr<FrameHeader> header = DecodeFrameHeader(*bytes);
+  if (!header.ok() || header->framed_size() > reader->remaining()) {
+    return false;
+  }
+  bytes = reader->Peek(header->framed_size());
+  if (!bytes.ok()) return bytes.status();
+  return DecodeRecord(*bytes).ok();
+}
+
+// Moves `reader` forward to the next offset where a whole record decodes
+// and returns true, or to the end of the file and returns false. Only
+// offsets that start with the magic number are decoded.
+// NOTE: when a frame header is damaged, the search runs through that
+// record's own payload, so a copy of a record inside a message body would
+// be taken for a real one. Only a damaged header starts a search, because
+// a record with a valid header is skipped by its size.
+absl::StatusOr<bool> FindNextRecord(BlockReader* reader) {
+  while (true) {
+    absl::StatusOr<std::string_view> block = reader->PeekBlock();
+    if (!block.ok()) return block.status();
+    if (block->size() < kFrameHeaderSize) {
+      reader->Advance(block->size());
+      return false;
+    }
+    const size_t found = block->find(kMagic);
+    if (found == std::string_view::npos) {
+      // Keep the last bytes, which may hold the start of a magic number.
+      reader->Advance(block->size() - (kMagic.size() - 1));
+      continue;
+    }
+    reader->Advance(found);
+    absl::StatusOr<bool> decodes = RecordDecodesAt(reader);
+    if (!decodes.ok()) return decodes.status();
+    if (*decodes) return true;
+    reader->Advance(1);
+  }
+}
+
 // State of one directory scan: the messages read so far, indexed by queue
 // ID so that later outcome records can find them.
 class DirectoryScan {
@@ -177,8 +258,8 @@ class DirectoryScan {
   DirectoryScan(const RecoveryOptions& options, RecoveredSpool* result)
       : options_(options), result_(*result) {}
 
-  // Reads segment `sequence` at `path` to its end or to its first damaged
-  // record, and appends it to the result's segments.
+  // Reads segment `sequence` at `path`, skipping damaged records, and
+  // appends it to the result's segments.
   absl::Status ScanSegment(uint64_t sequence, const std::string& path);
 
   // Drops the finished messages from the result and counts the live ones
@@ -187,8 +268,22 @@ class DirectoryScan {
 
  private:
   absl::Status ScanRecords(BlockReader* reader, RecoveredSegment* segment);
-  absl::Status CutSegment(BlockReader* reader, const absl::Status& error,
-                          const RecoveredSegment& segment);
+  absl::Status ReadRecord(BlockReader* reader, const FrameHeader& header,
+                          RecoveredSegment* segment);
+  absl::Status Resynchronize(BlockReader* reader, const absl::Status& error,
+                             RecoveredSegment* segment);
+  absl::Status SkipUnframedBytes(BlockReader* reader, uint64_t end,
+                                 const absl::Status& error,
+                                 RecoveredSegment* segment);
+  void AddSkipped(SkipReason reason, const absl::Status& error, uint64_t offset,
+                  uint64_t length, std::string_view bytes,
+                  const RecoveredSegment& segment);
+  void CutTornTail(BlockReader* reader, std::string detail,
+                   RecoveredSegment* segment);
+  absl::Status CutDamagedTail(BlockReader* reader, const absl::Status& error,
+                              RecoveredSegment* segment);
+  void AddCut(CutReason reason, std::string detail, uint64_t offset,
+              RecoveredSegment* segment);
   void ApplyMessage(DecodedRecord* record, uint64_t sequence,
                     uint64_t record_offset);
   void ApplyOutcome(const Outcome& outcome);
@@ -227,44 +322,141 @@ absl::Status DirectoryScan::ScanRecords(BlockReader* reader,
   while (true) {
     absl::StatusOr<std::string_view> bytes = reader->Peek(kFrameHeaderSize);
     if (!bytes.ok()) return bytes.status();
-    if (bytes->empty()) break;
-    // A valid header gives the record's size. Otherwise DecodeRecord()
-    // below reports the same header error on the bytes already peeked.
-    if (absl::StatusOr<FrameHeader> header = DecodeFrameHeader(*bytes);
-        header.ok()) {
-      bytes = reader->Peek(header->framed_size());
-      if (!bytes.ok()) return bytes.status();
-    }
-    absl::StatusOr<DecodedRecord> record = DecodeRecord(*bytes);
-    if (!record.ok()) return CutSegment(reader, record.status(), *segment);
-    if (record->type == RecordType::kMessage) {
-      ApplyMessage(&*record, segment->sequence, reader->offset());
+    if (bytes->empty()) return absl::OkStatus();
+    const absl::StatusOr<FrameHeader> header = DecodeFrameHeader(*bytes);
+    absl::Status status = absl::OkStatus();
+    if (header.ok() && header->framed_size() <= reader->remaining()) {
+      status = ReadRecord(reader, *header, segment);
+    } else if (header.ok()) {
+      // The header check vouches for the size, so the file ends inside
+      // this record and the bytes after the header are its own payload.
+      CutTornTail(reader,
+                  absl::StrCat("spool record truncated: ", reader->remaining(),
+                               " of ", header->framed_size(), " bytes present"),
+                  segment);
+    } else if (IsTruncated(header.status())) {
+      CutTornTail(reader, std::string(header.status().message()), segment);
     } else {
-      ApplyOutcome(record->outcome);
+      status = Resynchronize(reader, header.status(), segment);
     }
-    reader->Advance(record->framed_size);
-    segment->valid_size = reader->offset();
+    if (!status.ok()) return status;
   }
+}
+
+// Applies the record that `header` starts, or skips it when its payload is
+// damaged. REQUIRES: the whole record lies inside the file.
+absl::Status DirectoryScan::ReadRecord(BlockReader* reader,
+                                       const FrameHeader& header,
+                                       RecoveredSegment* segment) {
+  absl::StatusOr<std::string_view> bytes = reader->Peek(header.framed_size());
+  if (!bytes.ok()) return bytes.status();
+  absl::StatusOr<DecodedRecord> record = DecodeRecord(*bytes);
+  if (IsTruncated(record.status())) {
+    // The file shrank after fstat().
+    CutTornTail(reader, std::string(record.status().message()), segment);
+    return absl::OkStatus();
+  }
+  const uint64_t offset = reader->offset();
+  if (!record.ok()) {
+    AddSkipped(SkipReason::kCorruptRecord, record.status(), offset,
+               bytes->size(), *bytes, *segment);
+  } else if (record->type == RecordType::kMessage) {
+    ApplyMessage(&*record, segment->sequence, offset);
+  } else {
+    ApplyOutcome(record->outcome);
+  }
+  reader->Advance(bytes->size());
+  segment->valid_size = reader->offset();
   return absl::OkStatus();
 }
 
-absl::Status DirectoryScan::CutSegment(BlockReader* reader,
-                                       const absl::Status& error,
-                                       const RecoveredSegment& segment) {
-  SegmentCut cut;
-  cut.sequence = segment.sequence;
-  cut.path = segment.path;
-  cut.offset = segment.valid_size;
-  cut.detail = std::string(error.message());
-  if (IsTruncated(error)) {
-    cut.reason = CutReason::kTornTail;
-  } else {
-    absl::StatusOr<bool> zero_tail = reader->RestIsZero();
-    if (!zero_tail.ok()) return zero_tail.status();
-    cut.reason = *zero_tail ? CutReason::kZeroFilledTail : CutReason::kCorrupt;
+// Handles a frame header that fails its checks: skips to the next record
+// that decodes, or cuts the segment when none follows.
+absl::Status DirectoryScan::Resynchronize(BlockReader* reader,
+                                          const absl::Status& error,
+                                          RecoveredSegment* segment) {
+  const uint64_t start = reader->offset();
+  reader->Advance(1);
+  absl::StatusOr<bool> found = FindNextRecord(reader);
+  if (!found.ok()) return found.status();
+  const uint64_t end = reader->offset();
+  reader->Seek(start);
+  if (!*found) return CutDamagedTail(reader, error, segment);
+  return SkipUnframedBytes(reader, end, error, segment);
+}
+
+// Reports the bytes from the position to `end` as skipped and moves there.
+absl::Status DirectoryScan::SkipUnframedBytes(BlockReader* reader, uint64_t end,
+                                              const absl::Status& error,
+                                              RecoveredSegment* segment) {
+  const uint64_t start = reader->offset();
+  const uint64_t length = end - start;
+  std::string_view bytes;
+  // Longer ranges cannot be one record, so they are not read to find out
+  // which record they held.
+  if (length <= kFrameHeaderSize + kMaxPayloadSize) {
+    absl::StatusOr<std::string_view> peeked = reader->Peek(length);
+    if (!peeked.ok()) return peeked.status();
+    bytes = *peeked;
   }
-  result_.cuts.push_back(std::move(cut));
+  AddSkipped(SkipReason::kUnframedBytes, error, start, length, bytes, *segment);
+  reader->Seek(end);
+  segment->valid_size = end;
   return absl::OkStatus();
+}
+
+void DirectoryScan::AddSkipped(SkipReason reason, const absl::Status& error,
+                               uint64_t offset, uint64_t length,
+                               std::string_view bytes,
+                               const RecoveredSegment& segment) {
+  SkippedRecord skipped;
+  skipped.sequence = segment.sequence;
+  skipped.path = segment.path;
+  skipped.offset = offset;
+  skipped.length = length;
+  skipped.reason = reason;
+  skipped.detail = std::string(error.message());
+  if (absl::StatusOr<DecodedRecord> damaged = DecodeDamagedRecord(bytes);
+      damaged.ok()) {
+    skipped.type = damaged->type;
+    skipped.queue_id = damaged->type == RecordType::kMessage
+                           ? std::move(damaged->envelope.queue_id)
+                           : std::move(damaged->outcome.queue_id);
+  }
+  result_.skipped.push_back(std::move(skipped));
+}
+
+// Cuts the segment at the position, where a record runs past the end of
+// the file, and moves to the end.
+void DirectoryScan::CutTornTail(BlockReader* reader, std::string detail,
+                                RecoveredSegment* segment) {
+  AddCut(CutReason::kTornTail, std::move(detail), reader->offset(), segment);
+  reader->SkipToEnd();
+}
+
+// Cuts the segment at the position, where damage starts that no record
+// follows, and moves to the end.
+absl::Status DirectoryScan::CutDamagedTail(BlockReader* reader,
+                                           const absl::Status& error,
+                                           RecoveredSegment* segment) {
+  const uint64_t offset = reader->offset();
+  absl::StatusOr<bool> zero_tail = reader->RestIsZero();
+  if (!zero_tail.ok()) return zero_tail.status();
+  AddCut(*zero_tail ? CutReason::kZeroFilledTail : CutReason::kCorruptTail,
+         std::string(error.message()), offset, segment);
+  return absl::OkStatus();
+}
+
+void DirectoryScan::AddCut(CutReason reason, std::string detail,
+                           uint64_t offset, RecoveredSegment* segment) {
+  SegmentCut cut;
+  cut.sequence = segment->sequence;
+  cut.path = segment->path;
+  cut.offset = offset;
+  cut.reason = reason;
+  cut.detail = std::move(detail);
+  segment->valid_size = offset;
+  result_.cuts.push_back(std::move(cut));
 }
 
 void DirectoryScan::ApplyMessage(DecodedRecord* record, uint64_t sequence,
@@ -360,14 +552,24 @@ std::optional<uint64_t> ParseSegmentFileName(std::string_view name) {
   return sequence;
 }
 
+std::string_view SkipReasonName(SkipReason reason) {
+  switch (reason) {
+    case SkipReason::kCorruptRecord:
+      return "corrupt_record";
+    case SkipReason::kUnframedBytes:
+      return "unframed_bytes";
+  }
+  return "unknown";
+}
+
 std::string_view CutReasonName(CutReason reason) {
   switch (reason) {
     case CutReason::kTornTail:
-      return "torn tail";
+      return "torn_tail";
     case CutReason::kZeroFilledTail:
-      return "zero-filled tail";
-    case CutReason::kCorrupt:
-      return "corrupt record";
+      return "zero_filled_tail";
+    case CutReason::kCorruptTail:
+      return "corrupt_tail";
   }
   return "unknown";
 }

@@ -1,8 +1,14 @@
 // Start-up recovery of one worker's spool directory: reads every segment,
 // applies the outcome records to their messages and returns what is still
 // queued. Runs once per directory before the workers start, on whichever
-// thread calls it. It only reads, so repairs (truncating a damaged segment,
+// thread calls it. It only reads, so repairs (truncating a damaged tail,
 // deleting segments without live messages) are left to the caller.
+//
+// Damage inside a segment costs only the damaged records. A record whose
+// frame header passes its checks but whose payload fails its CRC or does
+// not parse is skipped by its size. Bytes without a valid frame header are
+// skipped up to the next offset where a whole record decodes. Damage with
+// no such record after it is the segment's tail, which the caller may cut.
 //
 // A directory contains segment files named by SegmentFileName(). Other files
 // are listed in RecoveredSpool::ignored_files and otherwise left alone.
@@ -55,31 +61,61 @@ struct RecoveredSegment {
   uint64_t sequence = 0;
   std::string path;
   uint64_t file_size = 0;
-  // End of the last good record. Less than file_size when the segment was
-  // cut (see SegmentCut), and then the caller truncates the file here
-  // before writing to it again.
+  // Where the segment's tail starts: the offset of its SegmentCut, or the
+  // end of the file when it has none. Skipped records lie before it and
+  // stay in the file. The caller may truncate the file here.
   uint64_t valid_size = 0;
   size_t live_messages = 0;  // messages in this segment still queued
 };
 
-enum class CutReason {
-  kTornTail,        // the file ends inside a record: an interrupted append
-  kZeroFilledTail,  // only zero bytes from the cut to the end of the file
-  kCorrupt,         // a record that fails its checks, possibly mid-file
+enum class SkipReason {
+  // A frame header that passes its checks, with the whole record in the
+  // file, but a payload that fails its CRC or does not parse.
+  kCorruptRecord,
+  // Bytes that do not start with a valid frame header, up to the next
+  // offset where a whole record decodes.
+  kUnframedBytes,
 };
 
+// Returns the reason as one word for logs, such as "corrupt_record".
+std::string_view SkipReasonName(SkipReason reason);
+
+// A damaged range inside a segment that the scan stepped over. A skipped
+// message record is a message lost, and a skipped outcome record may lead
+// to a repeated delivery attempt.
+struct SkippedRecord {
+  uint64_t sequence = 0;  // of the segment
+  std::string path;       // of the segment
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  SkipReason reason = SkipReason::kCorruptRecord;
+  std::string detail;  // the decoding error
+  // From DecodeDamagedRecord(), when the range still parses as one record
+  // of a known type. Both are unverified, because a check failed.
+  std::optional<RecordType> type;
+  std::string queue_id;  // empty when `type` is unset
+};
+
+enum class CutReason {
+  // The file ends inside a record whose frame header passes its checks:
+  // an interrupted append.
+  kTornTail,
+  kZeroFilledTail,  // only zero bytes from the cut to the end of the file
+  // Damaged bytes from the cut to the end of the file, with no whole record
+  // that decodes after the cut.
+  kCorruptTail,
+};
+
+// Returns the reason as one word for logs, such as "torn_tail".
 std::string_view CutReasonName(CutReason reason);
 
-// The point where the scan of one segment stopped before the end of the
-// file. Records after the cut are ignored, because a damaged frame header gives
-// no safe way to find the next record. NOTE: a corrupt size field that points
-// past the end of the file is reported as kTornTail, because the size is not
-// covered by the CRC and that case looks like an interrupted append.
+// The tail of one segment: bytes from `offset` to the end of the file that
+// hold no record to recover. Only the last damage in a segment is a cut.
 struct SegmentCut {
   uint64_t sequence = 0;
   std::string path;
   uint64_t offset = 0;  // equals the segment's valid_size
-  CutReason reason = CutReason::kCorrupt;
+  CutReason reason = CutReason::kCorruptTail;
   std::string detail;  // the decoding error
 };
 
@@ -96,7 +132,8 @@ struct RecoveryStats {
 struct RecoveredSpool {
   std::vector<RecoveredMessage> messages;  // in spool order
   std::vector<RecoveredSegment> segments;  // ascending sequence
-  std::vector<SegmentCut> cuts;
+  std::vector<SkippedRecord> skipped;      // in scan order
+  std::vector<SegmentCut> cuts;            // at most one per segment
   std::vector<std::string> ignored_files;  // names that are not segments
   RecoveryStats stats;
 };
@@ -111,8 +148,8 @@ struct RecoveryOptions {
 // outcome is final stays final, whatever outcome records follow. Returns
 // NotFound when `dir` does not exist, and an error naming the file when a
 // directory or segment cannot be listed, opened or read. Damaged records
-// are not errors: they end the scan of their segment and are reported in
-// RecoveredSpool::cuts.
+// are not errors: they are reported in RecoveredSpool::skipped, or in
+// RecoveredSpool::cuts when they form the segment's tail.
 absl::StatusOr<RecoveredSpool> RecoverDirectory(
     const std::string& dir, const RecoveryOptions& options = {});
 

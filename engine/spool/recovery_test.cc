@@ -6,6 +6,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -385,39 +388,255 @@ TEST(RecoveryTest, CutAtRecordBoundaryIsClean) {
   EXPECT_TRUE(spool.cuts.empty());
 }
 
-TEST(RecoveryTest, FlippedBodyByteCutsSegment) {
+// Returns the offset of the first byte of `text` inside the record that
+// starts at `record_start`.
+size_t OffsetOf(const std::string& bytes, size_t record_start,
+                std::string_view text) {
+  const size_t found = bytes.find(text, record_start);
+  EXPECT_NE(found, std::string::npos) << text;
+  return found;
+}
+
+std::vector<std::string> QueueIds(const RecoveredSpool& spool) {
+  std::vector<std::string> ids;
+  for (const RecoveredMessage& message : spool.messages) {
+    ids.push_back(message.envelope.queue_id);
+  }
+  return ids;
+}
+
+// Builds five messages Q0 to Q4 with the bodies "body 0" to "body 4" and
+// returns where each record starts, with the end of the segment last.
+std::vector<size_t> AddFiveMessages(SegmentBuilder* segment) {
+  std::vector<size_t> starts;
+  for (int i = 0; i < 5; ++i) {
+    starts.push_back(segment->AddMessage(MakeEnvelope(absl::StrCat("Q", i), 1),
+                                         absl::StrCat("body ", i, "\r\n")));
+  }
+  starts.push_back(segment->bytes().size());
+  return starts;
+}
+
+std::vector<std::string> FiveIdsWithout(int missing) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    if (i != missing) ids.push_back(absl::StrCat("Q", i));
+  }
+  return ids;
+}
+
+// The damaged record is skipped by its size and the scan goes on, whether
+// it is the first, a middle or the last record of the segment.
+TEST(RecoveryTest, FlippedBodyByteSkipsOnlyThatRecord) {
+  for (int bad : {0, 2, 4}) {
+    TempDir dir;
+    SegmentBuilder segment;
+    const std::vector<size_t> starts = AddFiveMessages(&segment);
+    const std::string body = absl::StrCat("body ", bad);
+    segment.bytes()[OffsetOf(segment.bytes(), starts[bad], body)] ^= 0x01;
+    segment.Write(dir.path(), 1);
+    const RecoveredSpool spool = Recover(dir.path());
+    const std::string where = absl::StrCat("damaged record ", bad);
+    EXPECT_EQ(QueueIds(spool), FiveIdsWithout(bad)) << where;
+    EXPECT_TRUE(spool.cuts.empty()) << where;
+    EXPECT_EQ(spool.segments[0].valid_size, segment.bytes().size()) << where;
+    EXPECT_EQ(spool.segments[0].live_messages, 4u) << where;
+    ASSERT_EQ(spool.skipped.size(), 1u) << where;
+    const SkippedRecord& skipped = spool.skipped[0];
+    EXPECT_EQ(skipped.reason, SkipReason::kCorruptRecord) << where;
+    EXPECT_EQ(skipped.offset, starts[bad]) << where;
+    EXPECT_EQ(skipped.length, starts[bad + 1] - starts[bad]) << where;
+    EXPECT_EQ(skipped.sequence, 1u) << where;
+    EXPECT_EQ(skipped.path, spool.segments[0].path) << where;
+    EXPECT_EQ(skipped.type, RecordType::kMessage) << where;
+    EXPECT_EQ(skipped.queue_id, absl::StrCat("Q", bad)) << where;
+    EXPECT_NE(skipped.detail.find("CRC"), std::string::npos) << skipped.detail;
+  }
+}
+
+TEST(RecoveryTest, RecordsAfterSkipKeepBodyOffsets) {
+  TempDir dir;
+  SegmentBuilder segment;
+  const std::vector<size_t> starts = AddFiveMessages(&segment);
+  segment.bytes()[OffsetOf(segment.bytes(), starts[0], "body 0")] ^= 0x01;
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  ASSERT_EQ(spool.messages.size(), 4u);
+  for (size_t i = 0; i < spool.messages.size(); ++i) {
+    const RecoveredMessage& message = spool.messages[i];
+    EXPECT_EQ(ReadFileRange(spool.segments[0].path, message.body_offset,
+                            message.body_size),
+              absl::StrCat("body ", i + 1, "\r\n"));
+  }
+}
+
+TEST(RecoveryTest, FlippedEnvelopeByteSkipsRecord) {
   TempDir dir;
   SegmentBuilder segment;
   segment.AddMessage(MakeEnvelope("Q1", 1), "first\r\n");
   const size_t bad = segment.AddMessage(MakeEnvelope("Q2", 1), "second\r\n");
   segment.AddMessage(MakeEnvelope("Q3", 1), "third\r\n");
-  const size_t body_byte = bad + segment.bytes().substr(bad).find("second");
-  segment.bytes()[body_byte] ^= 0x01;
+  segment.bytes()[OffsetOf(segment.bytes(), bad, "alice@example.net")] ^= 0x01;
   segment.Write(dir.path(), 1);
   const RecoveredSpool spool = Recover(dir.path());
-  ASSERT_EQ(spool.messages.size(), 1u);
-  EXPECT_EQ(spool.messages[0].envelope.queue_id, "Q1");
-  ASSERT_EQ(spool.cuts.size(), 1u);
-  EXPECT_EQ(spool.cuts[0].reason, CutReason::kCorrupt);
-  EXPECT_EQ(spool.cuts[0].offset, bad);
-  EXPECT_EQ(spool.cuts[0].path, spool.segments[0].path);
-  EXPECT_EQ(spool.segments[0].valid_size, bad);
+  EXPECT_EQ(QueueIds(spool), (std::vector<std::string>{"Q1", "Q3"}));
+  EXPECT_TRUE(spool.cuts.empty());
+  ASSERT_EQ(spool.skipped.size(), 1u);
+  EXPECT_EQ(spool.skipped[0].offset, bad);
+  EXPECT_EQ(spool.skipped[0].queue_id, "Q2");
 }
 
-TEST(RecoveryTest, FlippedEnvelopeByteCutsSegment) {
+TEST(RecoveryTest, FlippedOutcomeByteSkipsOutcome) {
   TempDir dir;
   SegmentBuilder segment;
   segment.AddMessage(MakeEnvelope("Q1", 1), "first\r\n");
-  const size_t bad = segment.AddMessage(MakeEnvelope("Q2", 1), "second\r\n");
-  const size_t sender_byte =
-      bad + segment.bytes().substr(bad).find("alice@example.net");
-  segment.bytes()[sender_byte] ^= 0x01;
+  const size_t bad =
+      segment.AddOutcome(MakeOutcome("Q1", 0, Outcome::kDelivered));
+  segment.AddMessage(MakeEnvelope("Q2", 1), "second\r\n");
+  segment.bytes()[OffsetOf(segment.bytes(), bad, "451 4.4.1")] ^= 0x01;
   segment.Write(dir.path(), 1);
   const RecoveredSpool spool = Recover(dir.path());
-  EXPECT_EQ(spool.messages.size(), 1u);
+  // Without its outcome Q1 stays queued, so it is delivered again.
+  EXPECT_EQ(QueueIds(spool), (std::vector<std::string>{"Q1", "Q2"}));
+  ASSERT_EQ(spool.skipped.size(), 1u);
+  EXPECT_EQ(spool.skipped[0].type, RecordType::kOutcome);
+  EXPECT_EQ(spool.skipped[0].queue_id, "Q1");
+}
+
+TEST(RecoveryTest, UnparsableEnvelopeGivesNoQueueId) {
+  TempDir dir;
+  SegmentBuilder segment;
+  const size_t bad = segment.AddMessage(MakeEnvelope("Q1", 1), "first\r\n");
+  segment.AddMessage(MakeEnvelope("Q2", 1), "second\r\n");
+  // The queue ID's length byte, now longer than the payload.
+  segment.bytes()[bad + kFrameHeaderSize] = 0x7F;
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  EXPECT_EQ(QueueIds(spool), (std::vector<std::string>{"Q2"}));
+  ASSERT_EQ(spool.skipped.size(), 1u);
+  EXPECT_EQ(spool.skipped[0].type, std::nullopt);
+  EXPECT_EQ(spool.skipped[0].queue_id, "");
+}
+
+// The header check exposes a damaged size field, so the scan searches for
+// the next record instead of trusting the size: a size past the end of the
+// file, one inside the file, and one too small.
+TEST(RecoveryTest, CorruptSizeFieldIsSkipped) {
+  for (uint32_t size : {0x00100000u, 300u, 4u}) {
+    TempDir dir;
+    SegmentBuilder segment;
+    const std::vector<size_t> starts = AddFiveMessages(&segment);
+    for (int i = 0; i < 4; ++i) {
+      segment.bytes()[starts[1] + 8 + i] = static_cast<char>(size >> (8 * i));
+    }
+    segment.Write(dir.path(), 1);
+    const RecoveredSpool spool = Recover(dir.path());
+    const std::string where = absl::StrCat("size ", size);
+    EXPECT_EQ(QueueIds(spool), FiveIdsWithout(1)) << where;
+    EXPECT_TRUE(spool.cuts.empty()) << where;
+    ASSERT_EQ(spool.skipped.size(), 1u) << where;
+    const SkippedRecord& skipped = spool.skipped[0];
+    EXPECT_EQ(skipped.reason, SkipReason::kUnframedBytes) << where;
+    EXPECT_EQ(skipped.offset, starts[1]) << where;
+    EXPECT_EQ(skipped.length, starts[2] - starts[1]) << where;
+    EXPECT_EQ(skipped.queue_id, "Q1") << where;
+  }
+}
+
+TEST(RecoveryTest, GarbageBetweenRecordsIsSkipped) {
+  // Includes a magic number that starts no valid record.
+  const std::string garbage =
+      std::string("not a record FRY1\x01\x00\x00\x00", 21) + "tail";
+  for (size_t block : {16, 17, 64, 4 << 20}) {
+    TempDir dir;
+    SegmentBuilder segment;
+    segment.AddMessage(MakeEnvelope("Q1", 1), "first\r\n");
+    const size_t at = segment.bytes().size();
+    segment.bytes() += garbage;
+    segment.AddMessage(MakeEnvelope("Q2", 1), "second\r\n");
+    segment.AddMessage(MakeEnvelope("Q3", 1), "third\r\n");
+    segment.Write(dir.path(), 1);
+    const RecoveredSpool spool =
+        Recover(dir.path(), {.read_block_size = block});
+    const std::string where = absl::StrCat("block ", block);
+    EXPECT_EQ(QueueIds(spool), (std::vector<std::string>{"Q1", "Q2", "Q3"}))
+        << where;
+    ASSERT_EQ(spool.skipped.size(), 1u) << where;
+    EXPECT_EQ(spool.skipped[0].reason, SkipReason::kUnframedBytes) << where;
+    EXPECT_EQ(spool.skipped[0].offset, at) << where;
+    EXPECT_EQ(spool.skipped[0].length, garbage.size()) << where;
+    EXPECT_EQ(spool.skipped[0].queue_id, "") << where;
+    EXPECT_TRUE(spool.cuts.empty()) << where;
+    ASSERT_EQ(spool.messages.size(), 3u) << where;
+    EXPECT_EQ(
+        ReadFileRange(spool.segments[0].path, spool.messages[2].body_offset,
+                      spool.messages[2].body_size),
+        "third\r\n")
+        << where;
+  }
+}
+
+// A run of zeros inside the file, as a lost page leaves, is not the tail
+// when records follow it.
+TEST(RecoveryTest, ZeroRunBetweenRecordsIsSkipped) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 1), "first\r\n");
+  segment.bytes().append(4096, '\0');
+  segment.AddMessage(MakeEnvelope("Q2", 1), "second\r\n");
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  EXPECT_EQ(QueueIds(spool), (std::vector<std::string>{"Q1", "Q2"}));
+  ASSERT_EQ(spool.skipped.size(), 1u);
+  EXPECT_EQ(spool.skipped[0].length, 4096u);
+  EXPECT_TRUE(spool.cuts.empty());
+}
+
+TEST(RecoveryTest, SeveralDamagedRecordsAreEachSkipped) {
+  TempDir dir;
+  SegmentBuilder segment;
+  const std::vector<size_t> starts = AddFiveMessages(&segment);
+  segment.bytes()[OffsetOf(segment.bytes(), starts[1], "body 1")] ^= 0x01;
+  segment.bytes()[starts[3]] = 'X';  // the magic number of Q3
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  EXPECT_EQ(QueueIds(spool), (std::vector<std::string>{"Q0", "Q2", "Q4"}));
+  ASSERT_EQ(spool.skipped.size(), 2u);
+  EXPECT_EQ(spool.skipped[0].offset, starts[1]);
+  EXPECT_EQ(spool.skipped[0].reason, SkipReason::kCorruptRecord);
+  EXPECT_EQ(spool.skipped[1].offset, starts[3]);
+  EXPECT_EQ(spool.skipped[1].reason, SkipReason::kUnframedBytes);
+  EXPECT_EQ(spool.skipped[1].queue_id, "Q3");
+}
+
+TEST(RecoveryTest, TornTailAfterSkippedRecord) {
+  TempDir dir;
+  SegmentBuilder segment;
+  const std::vector<size_t> starts = AddFiveMessages(&segment);
+  segment.bytes()[OffsetOf(segment.bytes(), starts[2], "body 2")] ^= 0x01;
+  segment.Write(dir.path(), 1, starts[4] + 20);
+  const RecoveredSpool spool = Recover(dir.path());
+  EXPECT_EQ(QueueIds(spool), (std::vector<std::string>{"Q0", "Q1", "Q3"}));
+  ASSERT_EQ(spool.skipped.size(), 1u);
   ASSERT_EQ(spool.cuts.size(), 1u);
-  EXPECT_EQ(spool.cuts[0].reason, CutReason::kCorrupt);
-  EXPECT_EQ(spool.cuts[0].offset, bad);
+  EXPECT_EQ(spool.cuts[0].reason, CutReason::kTornTail);
+  EXPECT_EQ(spool.cuts[0].offset, starts[4]);
+  EXPECT_EQ(spool.segments[0].valid_size, starts[4]);
+}
+
+TEST(RecoveryTest, DamagedLastHeaderIsCorruptTail) {
+  TempDir dir;
+  SegmentBuilder segment;
+  const std::vector<size_t> starts = AddFiveMessages(&segment);
+  segment.bytes()[starts[4] + 9] ^= 0x01;  // the size field
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  EXPECT_EQ(QueueIds(spool), FiveIdsWithout(4));
+  EXPECT_TRUE(spool.skipped.empty());
+  ASSERT_EQ(spool.cuts.size(), 1u);
+  EXPECT_EQ(spool.cuts[0].reason, CutReason::kCorruptTail);
+  EXPECT_EQ(spool.cuts[0].offset, starts[4]);
+  EXPECT_EQ(spool.segments[0].valid_size, starts[4]);
 }
 
 TEST(RecoveryTest, CorruptSegmentDoesNotStopOthers) {
@@ -435,6 +654,7 @@ TEST(RecoveryTest, CorruptSegmentDoesNotStopOthers) {
   ASSERT_EQ(spool.cuts.size(), 1u);
   EXPECT_EQ(spool.cuts[0].sequence, 1u);
   EXPECT_EQ(spool.cuts[0].offset, 0u);
+  EXPECT_EQ(spool.cuts[0].reason, CutReason::kCorruptTail);
 }
 
 TEST(RecoveryTest, ZeroFilledTailIsReported) {
@@ -446,30 +666,65 @@ TEST(RecoveryTest, ZeroFilledTailIsReported) {
   segment.Write(dir.path(), 1);
   const RecoveredSpool spool = Recover(dir.path());
   EXPECT_EQ(spool.messages.size(), 1u);
+  EXPECT_TRUE(spool.skipped.empty());
   ASSERT_EQ(spool.cuts.size(), 1u);
   EXPECT_EQ(spool.cuts[0].reason, CutReason::kZeroFilledTail);
   EXPECT_EQ(spool.cuts[0].offset, end);
 }
 
-TEST(RecoveryTest, NonZeroAfterZerosIsCorrupt) {
+TEST(RecoveryTest, ShortZeroTailIsZeroFilled) {
   TempDir dir;
   SegmentBuilder segment;
   segment.AddMessage(MakeEnvelope("Q1", 1), "a\r\n");
+  segment.bytes().append(5, '\0');
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  ASSERT_EQ(spool.cuts.size(), 1u);
+  EXPECT_EQ(spool.cuts[0].reason, CutReason::kZeroFilledTail);
+}
+
+TEST(RecoveryTest, NonZeroAfterZerosIsCorruptTail) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 1), "a\r\n");
+  const size_t end = segment.bytes().size();
   segment.bytes().append(5000, '\0');
   segment.bytes().push_back('x');
   segment.Write(dir.path(), 1);
   const RecoveredSpool spool = Recover(dir.path());
+  EXPECT_TRUE(spool.skipped.empty());
   ASSERT_EQ(spool.cuts.size(), 1u);
-  EXPECT_EQ(spool.cuts[0].reason, CutReason::kCorrupt);
+  EXPECT_EQ(spool.cuts[0].reason, CutReason::kCorruptTail);
+  EXPECT_EQ(spool.cuts[0].offset, end);
 }
 
-TEST(RecoveryTest, HugeSizeFieldInTornHeaderIsTornTail) {
+// A frame header that passes its checks vouches for its size, so bytes
+// after it up to that size are its own payload, even where they hold
+// records. Only an append cut short produces this.
+TEST(RecoveryTest, ValidHeaderPastEndIsTornTail) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 1), "a\r\n");
+  const size_t torn =
+      segment.AddMessage(MakeEnvelope("Q2", 1), std::string(100000, 'b'));
+  segment.bytes().resize(torn + 200);
+  segment.AddMessage(MakeEnvelope("Q3", 1), "c\r\n");
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  EXPECT_EQ(QueueIds(spool), (std::vector<std::string>{"Q1"}));
+  EXPECT_TRUE(spool.skipped.empty());
+  ASSERT_EQ(spool.cuts.size(), 1u);
+  EXPECT_EQ(spool.cuts[0].reason, CutReason::kTornTail);
+  EXPECT_EQ(spool.cuts[0].offset, torn);
+}
+
+TEST(RecoveryTest, HugeUncheckedSizeIsCorruptTail) {
   TempDir dir;
   SegmentBuilder segment;
   segment.AddMessage(MakeEnvelope("Q1", 1), "a\r\n");
   const size_t start =
       segment.AddOutcome(MakeOutcome("Q1", 0, Outcome::kDeferred));
-  // Payload size 2^30: valid, but far beyond the end of the file.
+  // Payload size 2^30: allowed, but the header check no longer matches.
   segment.bytes()[start + 8] = 0;
   segment.bytes()[start + 9] = 0;
   segment.bytes()[start + 10] = 0;
@@ -477,8 +732,101 @@ TEST(RecoveryTest, HugeSizeFieldInTornHeaderIsTornTail) {
   segment.Write(dir.path(), 1);
   const RecoveredSpool spool = Recover(dir.path());
   ASSERT_EQ(spool.cuts.size(), 1u);
-  EXPECT_EQ(spool.cuts[0].reason, CutReason::kTornTail);
+  EXPECT_EQ(spool.cuts[0].reason, CutReason::kCorruptTail);
   EXPECT_EQ(spool.cuts[0].offset, start);
+}
+
+// One record of a random corruption round: where its bytes are, and what
+// recovery should find when they survive.
+struct PlannedRecord {
+  size_t start = 0;
+  size_t end = 0;
+  std::string queue_id;
+  bool outcome = false;
+  std::string body;  // messages only
+};
+
+bool Untouched(const PlannedRecord& record, const std::string& damaged,
+               const std::string& original) {
+  return damaged.compare(record.start, record.end - record.start, original,
+                         record.start, record.end - record.start) == 0;
+}
+
+// Flips random bytes in a segment of messages and outcomes. Every record
+// whose bytes were not touched must be recovered, and no touched one.
+TEST(RecoveryTest, RandomFlipsLoseOnlyTouchedRecords) {
+  std::mt19937_64 rng(20241204);
+  const size_t blocks[] = {16, 61, 1000, 4 << 20};
+  for (int round = 0; round < 400; ++round) {
+    SegmentBuilder segment;
+    std::vector<PlannedRecord> planned;
+    const int messages = 2 + static_cast<int>(rng() % 10);
+    for (int i = 0; i < messages; ++i) {
+      PlannedRecord message;
+      message.queue_id = absl::StrCat("R", round, "M", i);
+      message.body = std::string(rng() % 400, static_cast<char>('a' + i));
+      message.start =
+          segment.AddMessage(MakeEnvelope(message.queue_id, 1), message.body);
+      message.end = segment.bytes().size();
+      planned.push_back(message);
+      if (rng() % 2 == 0) {
+        PlannedRecord outcome;
+        outcome.queue_id = message.queue_id;
+        outcome.outcome = true;
+        outcome.start = segment.AddOutcome(
+            MakeOutcome(message.queue_id, 0, Outcome::kDeferred));
+        outcome.end = segment.bytes().size();
+        planned.push_back(outcome);
+      }
+    }
+    const std::string original = segment.bytes();
+    const int flips = 1 + static_cast<int>(rng() % 4);
+    for (int f = 0; f < flips; ++f) {
+      segment.bytes()[rng() % original.size()] ^=
+          static_cast<char>(1 + rng() % 255);
+    }
+    TempDir dir;
+    segment.Write(dir.path(), 1);
+    const size_t block = blocks[round % 4];
+    const RecoveredSpool spool =
+        Recover(dir.path(), {.read_block_size = block});
+    std::map<std::string, const RecoveredMessage*> found;
+    for (const RecoveredMessage& message : spool.messages) {
+      found[message.envelope.queue_id] = &message;
+    }
+    std::map<std::string, bool> outcome_intact;
+    for (const PlannedRecord& record : planned) {
+      if (record.outcome) {
+        outcome_intact[record.queue_id] =
+            Untouched(record, segment.bytes(), original);
+      }
+    }
+    for (const PlannedRecord& record : planned) {
+      const std::string where =
+          absl::StrCat("round ", round, " block ", block, " ", record.queue_id);
+      const bool intact = Untouched(record, segment.bytes(), original);
+      for (const SkippedRecord& skipped : spool.skipped) {
+        const bool overlaps = skipped.offset < record.end &&
+                              record.start < skipped.offset + skipped.length;
+        EXPECT_FALSE(intact && overlaps) << where;
+      }
+      for (const SegmentCut& cut : spool.cuts) {
+        EXPECT_FALSE(intact && cut.offset < record.end) << where;
+      }
+      if (record.outcome) continue;
+      const auto message = found.find(record.queue_id);
+      ASSERT_EQ(message != found.end(), intact) << where;
+      if (!intact) continue;
+      EXPECT_EQ(
+          ReadFileRange(spool.segments[0].path, message->second->body_offset,
+                        message->second->body_size),
+          record.body)
+          << where;
+      EXPECT_EQ(message->second->recipients[0].has_outcome,
+                outcome_intact[record.queue_id])
+          << where;
+    }
+  }
 }
 
 // Records of many sizes, one larger than the default read block, read with
