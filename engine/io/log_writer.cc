@@ -1,9 +1,11 @@
 #include "engine/io/log_writer.h"
 
 #include <limits.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -24,6 +26,14 @@ void WriteBlocking(int fd, const std::string& text) {
 }  // namespace
 
 RingLogWriter::RingLogWriter(Ring* ring, int fd) : ring_(ring), fd_(fd) {
+  // A write to a regular file opened with O_APPEND is atomic whatever its
+  // size (main() sets O_APPEND on a stderr file). On a pipe or socket
+  // only writes of up to PIPE_BUF bytes are, so lines from several workers
+  // could mix in larger ones.
+  struct stat info;
+  if (fstat(fd_, &info) == 0 && S_ISREG(info.st_mode)) {
+    atomic_write_limit_ = SIZE_MAX;
+  }
   ring_->AddBeforeSubmitHook([this] { StartWriteIfIdle(); });
 }
 
@@ -51,20 +61,20 @@ void RingLogWriter::StartWriteIfIdle() {
 }
 
 // Returns how many bytes of `text` from `start` to write at once: at most
-// PIPE_BUF, ending after a newline when one is in range. A pipe write of up
-// to PIPE_BUF bytes is atomic, so lines from several workers never mix.
-static size_t NextChunk(const std::string& text, size_t start) {
+// `limit`, ending after a newline when one is in range.
+static size_t NextChunk(const std::string& text, size_t start, size_t limit) {
   const size_t left = text.size() - start;
-  if (left <= PIPE_BUF) return left;
-  const size_t newline = text.rfind('\n', start + PIPE_BUF - 1);
-  if (newline == std::string::npos || newline < start) return PIPE_BUF;
+  if (left <= limit) return left;
+  const size_t newline = text.rfind('\n', start + limit - 1);
+  if (newline == std::string::npos || newline < start) return limit;
   return newline + 1 - start;
 }
 
 Task<void> RingLogWriter::WriteOut() {
   size_t done = 0;
   while (done < writing_.size()) {
-    iovec iov = {writing_.data() + done, NextChunk(writing_, done)};
+    iovec iov = {writing_.data() + done,
+                 NextChunk(writing_, done, atomic_write_limit_)};
     // Offset -1: the file's current position, as write(2) would use, so
     // stderr may be a pipe, a terminal or a file opened for appending.
     const int n = co_await ring_->Writev(fd_, &iov, 1, uint64_t(-1));

@@ -45,6 +45,7 @@ class RingLogWriter : public LogSink {
   std::string pending_;  // lines not yet handed to the kernel
   std::string writing_;  // lines in the write in flight
   bool in_flight_ = false;
+  size_t atomic_write_limit_ = 4096;  // PIPE_BUF on Linux
   uint64_t dropped_lines_ = 0;
   uint64_t dropped_not_reported_ = 0;
 };

@@ -1,5 +1,8 @@
 // ferryd: the ferry SMTP relay daemon. See `ferryd --help`.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -71,6 +74,18 @@ absl::StatusOr<config::Config> LoadConfig(const Flags& flags) {
   return config;
 }
 
+// Makes a stderr that is a regular file append-only. Workers write their
+// log lines through io_uring at the file's current position, and without
+// O_APPEND two workers writing at once would overwrite each other's lines.
+void AppendToStderrFile() {
+  struct stat info;
+  if (fstat(STDERR_FILENO, &info) != 0 || !S_ISREG(info.st_mode)) return;
+  const int flags = fcntl(STDERR_FILENO, F_GETFL);
+  if (flags >= 0 && (flags & O_APPEND) == 0) {
+    fcntl(STDERR_FILENO, F_SETFL, flags | O_APPEND);
+  }
+}
+
 // Blocks the signals that the main thread waits for, before any thread
 // starts, so that workers inherit the mask and never receive them.
 sigset_t BlockSignals() {
@@ -131,6 +146,7 @@ int Run(const Flags& flags) {
     if (!free.ok()) return Fail(free);
   }
   const sigset_t signals = BlockSignals();
+  AppendToStderrFile();
   route::RouteSnapshot routes(*table);
   absl::StatusOr<std::vector<WorkerSpoolState>> spool =
       LoadSpool(settings->spool_dir, settings->workers);
