@@ -14,7 +14,7 @@ from smtp_wire import SmtpWire, send_message
 
 def test_second_ferryd_on_same_address_exits(ferryd, ferryd_binary,
                                              relay, tmp_path):
-    # The running relay holds the port; a second ferryd with SO_REUSEPORT
+    # The running relay is bound to the port; a second ferryd with SO_REUSEPORT
     # would silently share it, so it must refuse to start.
     config = relay_config(relay.port, str(tmp_path / "spool2"),
                           {"example.net": [relay.upstream.port]})

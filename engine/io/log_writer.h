@@ -1,9 +1,10 @@
 // RingLogWriter: a LogSink (engine/base/log.h) that collects a worker's log
 // lines and writes them to stderr through the worker's ring, so logging
-// never blocks the worker. Lines logged in one loop iteration go out in
-// one write, started just before the ring waits.
+// never blocks the worker. The lines of one loop iteration are written
+// together, just before the ring waits: in one write to a regular file, in
+// PIPE_BUF pieces cut at line ends to a pipe or socket.
 //
-// If stderr stalls, lines gather in memory up to kMaxBufferedBytes; later
+// If stderr stalls, lines gather in memory up to kMaxBufferedBytes. Later
 // lines are dropped and counted, and a line with the count follows once
 // writing resumes. Owned by one worker thread.
 #ifndef FERRY_ENGINE_IO_LOG_WRITER_H_

@@ -26,7 +26,7 @@ absl::Status CheckListenAddressFree(const config::ListenAddress& address) {
   const int fd = socket(address.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return SocketError(address, "socket");
   // SO_REUSEADDR only: without SO_REUSEPORT, bind fails with EADDRINUSE
-  // when any socket, with or without SO_REUSEPORT, holds the address.
+  // when any socket, with or without SO_REUSEPORT, is bound to the address.
   const int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (address.family() == AF_INET6) {

@@ -273,7 +273,7 @@ absl::Status RecoverInto(const std::string& path, size_t dir_index,
           " skipped=", recovered->skipped.size(),
           " cuts=", recovered->cuts.size());
   // A directory of a worker that no longer exists matters only while it
-  // holds queued mail.
+  // contains queued mail.
   if (dir_index == 0 || !recovered->messages.empty()) {
     if (dir_index >= state->dirs.size()) state->dirs.resize(dir_index + 1);
     state->dirs[dir_index] = std::move(dir);
