@@ -54,3 +54,23 @@ def test_invalid_reload_keeps_old_routes(ferryd, upstream, spool_dir):
                          make_message("still routed"))
     assert reply.code == 250, reply
     next_hop.wait_for_messages(1)
+
+
+def test_removed_route_defers_until_restored(ferryd, upstream, spool_dir):
+    next_hop = upstream(start=False)
+    listen = free_port()
+    routed = relay_config(listen, spool_dir, {"example.net": [next_hop.port]})
+    relay = ferryd(routed)
+    reply = send_message(listen, "alice@example.com", ["bob@example.net"],
+                         make_message("unrouted for a while"))
+    assert reply.code == 250, reply
+    # The route goes away while the message waits: each attempt is then
+    # deferred for want of a route, and ferryd keeps running.
+    reload_with(relay, relay_config(listen, spool_dir,
+                                    {"example.org": [next_hop.port]}))
+    wait_until(lambda: [line for line in relay.log_lines_with("dsn=4.4.4")
+                        if "no route for example.net" in line],
+               15, message="a deferral for want of a route")
+    next_hop.start()
+    reload_with(relay, routed)
+    next_hop.wait_for_messages(1)

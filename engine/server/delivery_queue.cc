@@ -88,10 +88,17 @@ void DeliveryQueue::Schedule(DeliveryJob job, absl::Time when) {
 }
 
 void DeliveryQueue::Kick(const std::string& domain) {
-  if (context_->stopping) return;
-  Destination& dest = destinations_[domain];
   const uint32_t limit = context_->settings->max_connections_per_destination;
-  while (dest.connections < limit && dest.ready.size() > dest.connections) {
+  while (!context_->stopping) {
+    // Looked up again on each turn: a spawned connection runs until it
+    // first waits, and may add destinations (which moves map entries) or
+    // finish and erase this one before Spawn() returns.
+    auto it = destinations_.find(domain);
+    if (it == destinations_.end()) return;
+    Destination& dest = it->second;
+    if (dest.connections >= limit || dest.ready.size() <= dest.connections) {
+      return;
+    }
     ++dest.connections;
     ++active_connections_;
     io::Spawn(RunOutbound(context_, domain));
