@@ -80,6 +80,8 @@ void DeliveryQueue::Enqueue(DeliveryJob job) {
 }
 
 void DeliveryQueue::Schedule(DeliveryJob job, absl::Time when) {
+  // A deferred message may wait for days: keep only the bytes it needs.
+  job.message->body.Compact();
   for (size_t i : job.recipients) {
     job.message->recipients[i].state = QueuedRecipient::State::kPending;
     job.message->recipients[i].next_attempt = when;

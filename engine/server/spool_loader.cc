@@ -193,15 +193,18 @@ absl::StatusOr<std::shared_ptr<QueuedMessage>> LoadMessage(
     spool::RecoveredMessage& recovered, int segment_fd,
     const std::string& segment_path) {
   auto message = std::make_shared<QueuedMessage>();
-  std::string body(recovered.body_size, '\0');
+  // Read straight into a buffer of the body's size, which the message then
+  // owns: one copy from the page cache and no spare capacity.
+  const size_t size = recovered.body_size;
+  std::unique_ptr<char[]> body(new char[size > 0 ? size : 1]);
   size_t done = 0;
-  while (done < body.size()) {
-    const ssize_t n = pread(segment_fd, body.data() + done, body.size() - done,
+  while (done < size) {
+    const ssize_t n = pread(segment_fd, body.get() + done, size - done,
                             static_cast<off_t>(recovered.body_offset + done));
     if (n <= 0) return Errno("read", segment_path);
     done += static_cast<size_t>(n);
   }
-  message->body.Append(body);
+  message->body = smtp::MessageBody::Adopt(std::move(body), size);
   message->segment = recovered.segment;
   message->arrival =
       absl::FromUnixMicros(recovered.envelope.arrival_unix_micros);
@@ -254,8 +257,9 @@ absl::Status RecoverInto(const std::string& path, size_t dir_index,
   absl::Status status = absl::OkStatus();
   for (spool::RecoveredMessage& recovered_message : recovered->messages) {
     const uint64_t segment = recovered_message.segment;
-    absl::StatusOr<std::shared_ptr<QueuedMessage>> message = LoadMessage(
-        recovered_message, fds[segment], spool::SegmentFileName(segment));
+    absl::StatusOr<std::shared_ptr<QueuedMessage>> message =
+        LoadMessage(recovered_message, fds[segment],
+                    absl::StrCat(path, "/", spool::SegmentFileName(segment)));
     if (!message.ok()) {
       status = message.status();
       break;

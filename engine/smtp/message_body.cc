@@ -15,11 +15,12 @@ void MessageBody::AddChunk() {
 }
 
 std::pair<char*, size_t> MessageBody::TailSpace(size_t min_size) {
-  if (chunks_.empty() || kChunkSize - chunks_.back().used < min_size) {
+  if (chunks_.empty() ||
+      chunks_.back().capacity - chunks_.back().used < min_size) {
     AddChunk();
   }
   Chunk& last = chunks_.back();
-  return {last.data.get() + last.used, kChunkSize - last.used};
+  return {last.data.get() + last.used, last.capacity - last.used};
 }
 
 void MessageBody::Commit(size_t n) {
@@ -37,9 +38,39 @@ void MessageBody::Append(std::string_view bytes) {
   }
 }
 
+MessageBody MessageBody::Adopt(std::unique_ptr<char[]> data, size_t size) {
+  MessageBody body;
+  if (size == 0) return body;
+  Chunk chunk;
+  chunk.data = std::move(data);
+  chunk.capacity = size;
+  chunk.used = size;
+  body.chunks_.push_back(std::move(chunk));
+  body.size_ = size;
+  return body;
+}
+
+void MessageBody::Compact() {
+  spare_.reset();
+  if (size_ == 0) {
+    chunks_.clear();
+    return;
+  }
+  if (size_ >= kChunkSize || chunks_.size() != 1 ||
+      chunks_[0].capacity == size_) {
+    return;
+  }
+  std::unique_ptr<char[]> exact(new char[size_]);
+  std::memcpy(exact.get(), chunks_[0].data.get(), size_);
+  *this = Adopt(std::move(exact), size_);
+}
+
 void MessageBody::Truncate(size_t size) {
   while (!chunks_.empty() && chunks_.back().start >= size) {
-    spare_ = std::move(chunks_.back().data);
+    // Only full-size chunks are kept for reuse.
+    if (chunks_.back().capacity == kChunkSize) {
+      spare_ = std::move(chunks_.back().data);
+    }
     chunks_.pop_back();
   }
   if (!chunks_.empty()) chunks_.back().used = size - chunks_.back().start;

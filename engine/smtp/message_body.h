@@ -57,6 +57,17 @@ class MessageBody {
   bool empty() const { return size_ == 0; }
   void Clear();
 
+  // Returns a body that owns `data`, whose first `size` bytes are the
+  // content, without copying it (a message read back from the spool).
+  static MessageBody Adopt(std::unique_ptr<char[]> data, size_t size);
+
+  // Moves a body smaller than one chunk into a buffer of its exact size
+  // and frees the spare chunk, for a message that waits in the queue: a
+  // 1 KiB message otherwise keeps a 64 KiB chunk and its touched pages.
+  // Larger bodies only drop the spare chunk. Costs one copy of a small
+  // body. REQUIRES: no TailSpace() span is in use.
+  void Compact();
+
   // Returns the whole content as one string (tests and small messages).
   std::string ToString() const;
 
@@ -69,6 +80,7 @@ class MessageBody {
  private:
   struct Chunk {
     std::unique_ptr<char[]> data;
+    size_t capacity = kChunkSize;
     size_t used = 0;
     size_t start = 0;  // body offset of data[0]
   };

@@ -153,4 +153,39 @@ TEST(MessageBodyTest, MoveKeepsContent) {
 }
 
 }  // namespace
+TEST(MessageBody, CompactKeepsContentAndAppends) {
+  MessageBody body;
+  body.Append("Subject: x\r\n\r\nhello\r\n");
+  body.Compact();
+  EXPECT_EQ(body.ToString(), "Subject: x\r\n\r\nhello\r\n");
+  EXPECT_EQ(body.Iovecs().size(), 1u);
+  // The exact-size chunk is full, so more content starts a new chunk.
+  body.Append("more\r\n");
+  EXPECT_EQ(body.ToString(), "Subject: x\r\n\r\nhello\r\nmore\r\n");
+  EXPECT_EQ(body.Iovecs().size(), 2u);
+  body.Truncate(5);
+  EXPECT_EQ(body.ToString(), "Subje");
+}
+
+TEST(MessageBody, CompactLeavesLargeBodyAlone) {
+  MessageBody body;
+  const std::string big(MessageBody::kChunkSize + 10, 'a');
+  body.Append(big);
+  body.Compact();
+  EXPECT_EQ(body.size(), big.size());
+  EXPECT_EQ(body.Iovecs().size(), 2u);
+  EXPECT_EQ(body.ToString(), big);
+}
+
+TEST(MessageBody, AdoptTakesBufferWithoutCopy) {
+  std::unique_ptr<char[]> data(new char[4]);
+  std::memcpy(data.get(), "ab\r\n", 4);
+  const char* raw = data.get();
+  MessageBody body = MessageBody::Adopt(std::move(data), 4);
+  EXPECT_EQ(body.ToString(), "ab\r\n");
+  ASSERT_EQ(body.Iovecs().size(), 1u);
+  EXPECT_EQ(body.Iovecs()[0].iov_base, static_cast<const void*>(raw));
+  EXPECT_TRUE(MessageBody::Adopt(nullptr, 0).empty());
+}
+
 }  // namespace ferry::smtp
