@@ -1,6 +1,6 @@
 // Reply: one SMTP reply (RFC 5321 section 4.2) with its enhanced status code
-// (RFC 3463). A plain value type, used by the server session to answer
-// clients and by the client session to hold what a next hop answered.
+// (RFC 3463). A plain value type: the server session sends it to clients,
+// and the client session keeps each reply it receives from a next hop.
 #ifndef FERRY_ENGINE_SMTP_REPLY_H_
 #define FERRY_ENGINE_SMTP_REPLY_H_
 
@@ -10,8 +10,8 @@
 namespace ferry::smtp {
 
 struct Reply {
-  int code = 0;          // three digits, 200..599
-  std::string enhanced;  // "2.1.0"; empty when the peer sent none
+  int code = 0;                    // three digits, 200..599
+  std::string enhanced;            // "2.1.0"; empty when the peer sent none
   std::vector<std::string> lines;  // text after the code (and enhanced code)
 
   bool positive() const { return code >= 200 && code < 400; }
