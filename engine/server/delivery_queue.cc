@@ -80,12 +80,20 @@ void DeliveryQueue::Enqueue(DeliveryJob job) {
 }
 
 void DeliveryQueue::Schedule(DeliveryJob job, absl::Time when) {
-  // A deferred message may wait for days: keep only the bytes it needs.
-  job.message->body.Compact();
+  QueuedMessage& message = *job.message;
   for (size_t i : job.recipients) {
-    job.message->recipients[i].state = QueuedRecipient::State::kPending;
-    job.message->recipients[i].next_attempt = when;
+    message.recipients[i].state = QueuedRecipient::State::kPending;
+    message.recipients[i].next_attempt = when;
   }
+  // A deferred message may wait for days, so it keeps only the bytes it
+  // needs. Not while a job for another destination is active: that job may
+  // be sending the body from the chunks that Compact() frees.
+  const bool active =
+      std::any_of(message.recipients.begin(), message.recipients.end(),
+                  [](const QueuedRecipient& r) {
+                    return r.state == QueuedRecipient::State::kActive;
+                  });
+  if (!active) message.body.Compact();
   deferred_.emplace(when, std::move(job));
 }
 
