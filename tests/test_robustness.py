@@ -110,4 +110,3 @@ def test_fewer_workers_no_redelivery(ferryd, upstream, spool_dir):
         time.sleep(QUIET_PERIOD)
         assert fewer.stop() == 0
     assert len(to_bob()) == count, "bob got a message twice after a restart"
-
