@@ -19,8 +19,8 @@ enum class LogLevel { kDebug, kInfo, kWarning, kError };
 // Sets the thread's tag ("w0", "main") shown on every line it logs.
 void SetLogThreadTag(std::string tag);
 
-// Where a thread's log lines go instead of a blocking write(2) to stderr.
-// A worker installs one that hands its lines to its io_uring.
+// The destination of a thread's log lines in place of a blocking write(2)
+// to stderr. A worker installs one that hands its lines to its io_uring.
 class LogSink {
  public:
   virtual ~LogSink() = default;

@@ -282,7 +282,7 @@ void Validator::CheckLimits(const Limits& limits, const FieldPath& path) {
   }
   CheckMinimum(limits, "max_command_line", 512,
                " that RFC 5321 section 4.5.3.1.4 requires", path);
-  // A spool record holds a whole message, and its size field is 32 bits
+  // A spool record contains a whole message, and its size field is 32 bits
   // with a 1 GiB cap (kMaxPayloadSize in engine/spool/record.h). The
   // envelope needs room too, so the message limit stays below 1000 MiB.
   constexpr uint64_t kMaxMessageSize = uint64_t{1000} << 20;

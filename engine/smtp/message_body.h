@@ -62,10 +62,10 @@ class MessageBody {
   static MessageBody Adopt(std::unique_ptr<char[]> data, size_t size);
 
   // Moves a body smaller than one chunk into a buffer of its exact size
-  // and frees the spare chunk, for a message that waits in the queue: a
-  // 1 KiB message otherwise keeps a 64 KiB chunk and its touched pages.
-  // Larger bodies only drop the spare chunk. Costs one copy of a small
-  // body. REQUIRES: no TailSpace() span is in use.
+  // and frees the spare chunk. A waiting 1 KiB message otherwise keeps a
+  // 64 KiB chunk and its touched pages. Larger bodies only drop the spare
+  // chunk. Costs one copy of a small body.
+  // REQUIRES: no TailSpace() span or Iovecs() result is in use.
   void Compact();
 
   // Returns the whole content as one string (tests and small messages).

@@ -11,14 +11,14 @@ namespace {
 constexpr size_t kMaxLineLength = 78;  // RFC 5322 section 2.1.1, SHOULD
 constexpr size_t kTabWidth = 8;
 
-// Replaces control characters so that no input can end the field or start
-// a new header line.
-// Longest value kept from a peer: a domain has at most 255 octets, and a
-// longer EHLO argument would make a header line past RFC 5322's 998.
+// Maximum length of a value taken from a peer. A domain has at most 255
+// octets, and a longer EHLO argument would make a header line longer than
+// the 998 octets that RFC 5322 allows.
 constexpr size_t kMaxValueLength = 255;
 
 // Returns `text` fit for one header field: cut to kMaxValueLength octets,
-// control characters replaced by '?', and octets over 0x7F too unless
+// control characters replaced by '?' (so no input can end the field or
+// start a new header line), and octets over 0x7F too unless
 // `allow_utf8` (the transaction uses SMTPUTF8, so 8-bit headers are sent
 // only where the next hop accepts them).
 std::string Sanitize(std::string_view text, std::string_view fallback,

@@ -147,7 +147,7 @@ class ServerSession {
   // progress (DATA or BDAT content received so far).
   uint64_t buffered_content_size() const { return body_.size(); }
 
-  // Queues 421 4.3.2 and closes, because the worker holds too much message
+  // Queues 421 4.3.2 and closes, because the worker has too much message
   // content in memory. The transaction in progress is dropped.
   void OutOfMemory();
 

@@ -56,8 +56,8 @@ class SpoolWriter {
   // Appends one record made of `parts` (concatenated) and waits until it
   // is durable. The parts must stay valid until the task completes.
   // Errors: ResourceExhausted when the disk or quota is full, Unavailable
-  // for any other write or sync failure; then nothing of the record
-  // remains in the segment.
+  // for any other write or sync failure. After an error nothing of the
+  // record remains in the segment.
   io::Task<absl::StatusOr<RecordLocation>> Append(std::vector<iovec> parts);
 
   // Called when a segment may be deleted (every message in it is final).
