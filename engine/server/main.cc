@@ -20,6 +20,7 @@
 #include "engine/io/probe.h"
 #include "engine/route/route_config.h"
 #include "engine/route/route_snapshot.h"
+#include "engine/route/route_store.h"
 #include "engine/server/connection_limiter.h"
 #include "engine/server/listener.h"
 #include "engine/server/settings.h"
@@ -99,24 +100,55 @@ sigset_t BlockSignals() {
   return set;
 }
 
-// Re-reads the routes from the configuration file and publishes them.
-void ReloadRoutes(const Flags& flags, route::RouteSnapshot* routes) {
+// Re-reads the configuration file and hands its routes to the route store,
+// which applies them unless the admin API manages the routes.
+void ReloadRoutes(const Flags& flags, route::RouteStore* store) {
   if (!flags.config_path) {
     LogInfo("", "event=reload_skipped reason=no_config_file");
     return;
   }
   absl::StatusOr<config::Config> config = LoadConfig(flags);
-  absl::StatusOr<std::shared_ptr<const route::RouteTable>> table =
-      config.ok() ? route::BuildRouteTable(*config)
-                  : absl::StatusOr<std::shared_ptr<const route::RouteTable>>(
-                        config.status());
-  if (!table.ok()) {
+  absl::StatusOr<route::RouteStore::ReseedResult> result =
+      config.ok()
+          ? store->ReseedFromConfig(route::RoutesFromConfig(*config))
+          : absl::StatusOr<route::RouteStore::ReseedResult>(config.status());
+  if (!result.ok()) {
     LogError("", "event=reload_failed keeping=old_routes error=",
-             LogQuote(table.status().message(), 2000));
+             LogQuote(result.status().message(), 2000));
     return;
   }
-  routes->Publish(*table);
-  LogInfo("", "event=routes_reloaded routes=", config->route_size());
+  if (result->outcome == route::RouteStore::ReseedOutcome::kIgnored) {
+    LogWarning("",
+               "event=routes_reload_skipped reason=admin_api since_version=",
+               store->admin_api_since_version(),
+               " detail=", LogQuote(result->summary));
+    return;
+  }
+  LogInfo("", "event=routes_reloaded version=", result->version,
+          " routes=", store->size(), " changed=", result->changed_routes);
+}
+
+// Opens the route store on <spool_dir>/routes.pb, publishing its table to
+// `snapshot`, and logs where the routes came from.
+absl::StatusOr<std::unique_ptr<route::RouteStore>> OpenRouteStore(
+    const Settings& settings, const config::Config& config,
+    route::RouteSnapshot* snapshot) {
+  route::RouteStore::Options options;
+  options.state_path = absl::StrCat(settings.spool_dir, "/routes.pb");
+  absl::StatusOr<std::unique_ptr<route::RouteStore>> store =
+      route::RouteStore::Open(options, route::RoutesFromConfig(config),
+                              snapshot);
+  if (!store.ok()) return store.status();
+  const route::RouteStore& opened = **store;
+  LogInfo("", "event=routes_loaded source=",
+          opened.follows_config() ? "config" : "state",
+          " version=", opened.version(), " routes=", opened.size(),
+          " state_file=", options.state_path);
+  if (!opened.follows_config() && config.route_size() > 0) {
+    LogWarning("", "event=config_routes_ignored reason=admin_api",
+               " since_version=", opened.admin_api_since_version());
+  }
+  return store;
 }
 
 int Fail(const absl::Status& status) {
@@ -135,9 +167,6 @@ int Run(const Flags& flags) {
   }
   absl::Status probe = io::ProbeRequiredOperations();
   if (!probe.ok()) return Fail(probe);
-  absl::StatusOr<std::shared_ptr<const route::RouteTable>> table =
-      route::BuildRouteTable(resolved->config);
-  if (!table.ok()) return Fail(table.status());
   absl::StatusOr<Settings> settings = MakeSettings(*resolved);
   if (!settings.ok()) return Fail(settings.status());
 
@@ -147,10 +176,15 @@ int Run(const Flags& flags) {
   }
   const sigset_t signals = BlockSignals();
   AppendToStderrFile();
-  route::RouteSnapshot routes(*table);
   absl::StatusOr<std::vector<WorkerSpoolState>> spool =
       LoadSpool(settings->spool_dir, settings->workers);
   if (!spool.ok()) return Fail(spool.status());
+  // After LoadSpool(), which creates the spool directory that contains the
+  // route store's state file, and before any worker looks up a route.
+  route::RouteSnapshot routes;
+  absl::StatusOr<std::unique_ptr<route::RouteStore>> route_store =
+      OpenRouteStore(*settings, resolved->config, &routes);
+  if (!route_store.ok()) return Fail(route_store.status());
   ConnectionLimiter limiter(settings->max_connections,
                             settings->max_connections_per_address);
   std::vector<std::unique_ptr<Worker>> workers;
@@ -169,20 +203,21 @@ int Run(const Flags& flags) {
   for (const auto& address : settings->listen) {
     listen.push_back(address.ToString());
   }
-  LogInfo(
-      "", "event=started version=", kVersion, " workers=", settings->workers,
-      " listen=", absl::StrJoin(listen, ","), " spool=", settings->spool_dir,
-      " routes=", resolved->config.route_size());
+  LogInfo("", "event=started version=", kVersion,
+          " workers=", settings->workers,
+          " listen=", absl::StrJoin(listen, ","),
+          " spool=", settings->spool_dir, " routes=", (*route_store)->size());
   while (true) {
     int signal_number = 0;
     sigwait(&signals, &signal_number);
     if (signal_number == SIGHUP) {
-      ReloadRoutes(flags, &routes);
+      ReloadRoutes(flags, route_store->get());
       continue;
     }
     LogInfo("", "event=stopping signal=", strsignal(signal_number));
     break;
   }
+  (*route_store)->Shutdown();
   for (auto& worker : workers) worker->Stop();
   for (auto& worker : workers) worker->Join();
   LogInfo("", "event=stopped");
