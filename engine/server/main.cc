@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "admin/server/admin_server.h"
 #include "engine/base/log.h"
 #include "engine/config/config.h"
 #include "engine/config/usage.h"
@@ -22,6 +23,7 @@
 #include "engine/route/route_snapshot.h"
 #include "engine/route/route_store.h"
 #include "engine/server/connection_limiter.h"
+#include "engine/server/engine_control.h"
 #include "engine/server/listener.h"
 #include "engine/server/settings.h"
 #include "engine/server/spool_loader.h"
@@ -101,11 +103,15 @@ sigset_t BlockSignals() {
 }
 
 // Re-reads the configuration file and hands its routes to the route store,
-// which applies them unless the admin API manages the routes.
-void ReloadRoutes(const Flags& flags, route::RouteStore* store) {
+// which applies them unless the admin API manages the routes. Used by
+// SIGHUP and the admin API's Reload.
+absl::StatusOr<admin::v1::ReloadResponse> ReloadConfig(
+    const Flags& flags, route::RouteStore* store) {
   if (!flags.config_path) {
     LogInfo("", "event=reload_skipped reason=no_config_file");
-    return;
+    return absl::FailedPreconditionError(
+        "ferryd runs on its built-in defaults (no --config), so there is "
+        "no file to reload");
   }
   absl::StatusOr<config::Config> config = LoadConfig(flags);
   absl::StatusOr<route::RouteStore::ReseedResult> result =
@@ -115,17 +121,22 @@ void ReloadRoutes(const Flags& flags, route::RouteStore* store) {
   if (!result.ok()) {
     LogError("", "event=reload_failed keeping=old_routes error=",
              LogQuote(result.status().message(), 2000));
-    return;
+    return absl::Status(result.status().code(),
+                        absl::StrCat("the configuration was not applied: ",
+                                     result.status().message()));
   }
   if (result->outcome == route::RouteStore::ReseedOutcome::kIgnored) {
     LogWarning("",
                "event=routes_reload_skipped reason=admin_api since_version=",
                store->admin_api_since_version(),
                " detail=", LogQuote(result->summary));
-    return;
+  } else {
+    LogInfo("", "event=routes_reloaded version=", result->version,
+            " routes=", store->size(), " changed=", result->changed_routes);
   }
-  LogInfo("", "event=routes_reloaded version=", result->version,
-          " routes=", store->size(), " changed=", result->changed_routes);
+  admin::v1::ReloadResponse response;
+  response.add_applied(result->summary);
+  return response;
 }
 
 // Opens the route store on <spool_dir>/routes.pb, publishing its table to
@@ -199,6 +210,25 @@ int Run(const Flags& flags) {
     for (auto& other : workers) other->Stop();
     return Fail(status);
   }
+  EngineParts parts;
+  parts.version = kVersion;
+  parts.config_path = flags.config_path.value_or("");
+  parts.settings = &*settings;
+  for (auto& worker : workers) parts.workers.push_back(worker.get());
+  parts.routes = route_store->get();
+  parts.reload = [&flags, &route_store] {
+    return ReloadConfig(flags, route_store->get());
+  };
+  EngineControl control(std::move(parts));
+  absl::StatusOr<std::unique_ptr<admin::AdminServer>> admin_server =
+      admin::AdminServer::Start(resolved->config.admin(), &control);
+  if (!admin_server.ok()) {
+    LogError("", "event=start_failed error=",
+             LogQuote(admin_server.status().message(), 500));
+    for (auto& worker : workers) worker->Stop();
+    for (auto& worker : workers) worker->Join();
+    return Fail(admin_server.status());
+  }
   std::vector<std::string> listen;
   for (const auto& address : settings->listen) {
     listen.push_back(address.ToString());
@@ -206,18 +236,22 @@ int Run(const Flags& flags) {
   LogInfo("", "event=started version=", kVersion,
           " workers=", settings->workers,
           " listen=", absl::StrJoin(listen, ","),
-          " spool=", settings->spool_dir, " routes=", (*route_store)->size());
+          " spool=", settings->spool_dir, " routes=", (*route_store)->size(),
+          " admin=", absl::StrJoin((*admin_server)->addresses(), ","));
   while (true) {
     int signal_number = 0;
     sigwait(&signals, &signal_number);
     if (signal_number == SIGHUP) {
-      ReloadRoutes(flags, route_store->get());
+      ReloadConfig(flags, route_store->get()).IgnoreError();
       continue;
     }
     LogInfo("", "event=stopping signal=", strsignal(signal_number));
     break;
   }
+  // Ends route watch streams at once, so the admin server's shutdown does
+  // not wait for them.
   (*route_store)->Shutdown();
+  (*admin_server)->Shutdown();
   for (auto& worker : workers) worker->Stop();
   for (auto& worker : workers) worker->Join();
   LogInfo("", "event=stopped");
