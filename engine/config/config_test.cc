@@ -486,6 +486,20 @@ const ErrorCase kErrorCases[] = {
      "route {\n  domain: \"example.net\"\n  next_hop { host: \"a.example\" }\n"
      "  recipient: \"bob@\"\n}\n",
      "4:3", "route[0].recipient[0]", "empty local part or domain"},
+    // ETRN clients
+    {"etrn client host name",
+     "route {\n  domain: \"example.net\"\n  next_hop { host: \"a.example\" }\n"
+     "  etrn_client: \"192.0.2.7\"\n  etrn_client: \"mail.example.net\"\n}\n",
+     "5:3", "route[0].etrn_client[1]",
+     "\"mail.example.net\" is not an IP address or CIDR prefix"},
+    {"etrn client length too long",
+     "route {\n  domain: \"example.net\"\n  next_hop { host: \"a.example\" }\n"
+     "  etrn_client: \"192.0.2.0/33\"\n}\n",
+     "4:3", "route[0].etrn_client[0]", "Write /0 to /32 after an IPv4"},
+    {"etrn client with host bits",
+     "route {\n  domain: \"example.net\"\n  next_hop { host: \"a.example\" }\n"
+     "  etrn_client: \"2001:db8::1/32\"\n}\n",
+     "4:3", "route[0].etrn_client[0]", "network address \"2001:db8::/32\""},
     // limits
     {"command line below RFC minimum", "limits {\n  max_command_line: 100\n}\n",
      "2:3", "limits.max_command_line",

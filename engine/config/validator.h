@@ -90,6 +90,7 @@ class Validator {
   void CheckNextHops(const Route& route, const FieldPath& path);
   void CheckNextHop(const NextHop& next_hop, const FieldPath& path);
   void CheckRecipients(const Route& route, const FieldPath& path);
+  void CheckEtrnClients(const Route& route, const FieldPath& path);
 
   struct Error {
     int line;  // zero-based; INT_MAX when unknown

@@ -46,27 +46,28 @@ EngineControl::EngineControl(EngineParts parts)
 
 // ---- Routes ----
 
-v1::ListRoutesResponse EngineControl::ListRoutes() { return {}; }
+v1::ListRoutesResponse EngineControl::ListRoutes() {
+  return parts_.routes->List();
+}
 
 absl::StatusOr<v1::GetRouteResponse> EngineControl::GetRoute(
-    const v1::GetRouteRequest&) {
-  return NotBuiltYet("GetRoute");
+    const v1::GetRouteRequest& request) {
+  return parts_.routes->Get(request);
 }
 
 absl::StatusOr<v1::PutRouteResponse> EngineControl::PutRoute(
-    const v1::PutRouteRequest&) {
-  return NotBuiltYet("PutRoute");
+    const v1::PutRouteRequest& request) {
+  return parts_.routes->Put(request);
 }
 
 absl::StatusOr<v1::DeleteRouteResponse> EngineControl::DeleteRoute(
-    const v1::DeleteRouteRequest&) {
-  return NotBuiltYet("DeleteRoute");
+    const v1::DeleteRouteRequest& request) {
+  return parts_.routes->Delete(request);
 }
 
 std::vector<v1::RouteEvent> EngineControl::WaitRouteEvents(
-    uint64_t, absl::Duration timeout) {
-  absl::SleepFor(timeout);
-  return {};
+    uint64_t after_version, absl::Duration timeout) {
+  return parts_.routes->WaitEvents(after_version, timeout);
 }
 
 // ---- Queue ----
@@ -121,6 +122,7 @@ v1::GetStatusResponse EngineControl::GetStatus() {
     status.set_spool_total_bytes(static_cast<uint64_t>(fs.f_blocks) *
                                  fs.f_frsize);
   }
+  status.set_route_version(parts_.routes->version());
   status.set_config_file(parts_.config_path);
   status.set_pid(getpid());
   return status;
