@@ -18,6 +18,7 @@
 #include "engine/config/config.h"
 #include "engine/config/usage.h"
 #include "engine/io/probe.h"
+#include "engine/metrics/registry.h"
 #include "engine/route/route_config.h"
 #include "engine/route/route_snapshot.h"
 #include "engine/server/connection_limiter.h"
@@ -153,10 +154,12 @@ int Run(const Flags& flags) {
   if (!spool.ok()) return Fail(spool.status());
   ConnectionLimiter limiter(settings->max_connections,
                             settings->max_connections_per_address);
+  metrics::Registry metrics(settings->spool_dir);
   std::vector<std::unique_ptr<Worker>> workers;
   for (int k = 0; k < settings->workers; ++k) {
     workers.push_back(std::make_unique<Worker>(k, &*settings, &routes, &limiter,
-                                               std::move((*spool)[k])));
+                                               std::move((*spool)[k]),
+                                               metrics.AddWorker()));
   }
   for (auto& worker : workers) {
     absl::Status status = worker->Start();
