@@ -74,6 +74,11 @@ void Worker::Stop() {
   ring_.Wake();
 }
 
+void Worker::Drain() {
+  drain_requested_.store(true, std::memory_order_release);
+  ring_.Wake();
+}
+
 void Worker::Join() {
   if (thread_.joinable()) thread_.join();
 }
@@ -179,6 +184,16 @@ void Worker::OnWake() {
   if (stop_requested_.load(std::memory_order_acquire) && !stopping_) {
     BeginStop();
   }
+  if (drain_requested_.load(std::memory_order_acquire) && !draining_) {
+    BeginDrain();
+  }
+}
+
+void Worker::BeginDrain() {
+  draining_ = true;
+  LogInfo("", "event=draining inbound=", inbound_.size(),
+          " queued=", queue_->message_count());
+  for (io::Operation* accept : pending_accepts_) ring_.Cancel(accept);
 }
 
 void Worker::BeginStop() {
@@ -220,24 +235,33 @@ io::Task<void> Worker::WaitForIdleThenExit() {
 }
 
 io::Task<void> Worker::AcceptLoop(int listen_fd) {
-  while (!stopping_) {
+  while (!stopping_ && !draining_) {
     io::Operation accept = ring_.Accept(listen_fd);
     pending_accepts_.push_back(&accept);
     const int fd = co_await accept;
     pending_accepts_.erase(
         std::find(pending_accepts_.begin(), pending_accepts_.end(), &accept));
     if (fd >= 0) {
-      if (stopping_) {
+      if (stopping_ || draining_) {
         close(fd);
         break;
       }
       io::Spawn(Serve(fd));
       continue;
     }
-    if (stopping_) break;
+    if (stopping_ || draining_) break;
     LogWarning("", "event=accept_failed error=", LogQuote(strerror(-fd)));
     // Out of descriptors: wait instead of spinning on the same error.
     co_await ring_.Sleep(absl::Milliseconds(100));
+  }
+  if (draining_ && !stopping_) {
+    // Closing the socket makes the kernel refuse new connections to this
+    // worker instead of queueing them in a backlog nobody accepts from.
+    auto it = std::find(listen_fds_.begin(), listen_fds_.end(), listen_fd);
+    if (it != listen_fds_.end()) {
+      close(listen_fd);
+      listen_fds_.erase(it);
+    }
   }
 }
 

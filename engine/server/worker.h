@@ -53,11 +53,17 @@ class Worker {
   // Waits for the thread to exit.
   void Join();
 
+  // Asks the worker to stop accepting SMTP connections and close its
+  // listening sockets, while sessions in progress finish and queued mail
+  // keeps being delivered. Thread-safe; returns at once.
+  void Drain();
+
  private:
   void ThreadMain();
   absl::Status InitOnThread();
   void OnWake();
   void BeginStop();
+  void BeginDrain();
   io::Task<void> AcceptLoop(int listen_fd);
   io::Task<void> Serve(int fd);
   void LogRejection(const std::string& ip, const char* reason);
@@ -89,7 +95,9 @@ class Worker {
   absl::Notification started_;
   absl::Status start_status_;
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> drain_requested_{false};
   bool stopping_ = false;
+  bool draining_ = false;
 };
 
 }  // namespace ferry::server
