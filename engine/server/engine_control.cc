@@ -94,7 +94,13 @@ absl::StatusOr<v1::QueueSummaryResponse> EngineControl::QueueSummary() {
 
 v1::GetMetricsResponse EngineControl::GetMetrics() {
   v1::GetMetricsResponse response;
-  *response.mutable_time() = TimeUtil::GetCurrentTime();
+  const absl::Time now = absl::Now();
+  *response.mutable_time() =
+      TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
+  if (parts_.metrics == nullptr) return response;
+  for (v1::Metric& metric : parts_.metrics->Collect(now)) {
+    *response.add_metric() = std::move(metric);
+  }
   return response;
 }
 
