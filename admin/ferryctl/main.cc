@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "admin/ferryctl/command.h"
 #include "admin/ferryctl/routes_command.h"
+#include "admin/ferryctl/metrics_command.h"
 #include "engine/config/config.h"
 
 namespace ferry::ferryctl {
@@ -88,6 +89,7 @@ constexpr CommandEntry kCommands[] = {
     {"drain", RunDrain},
     {"reload", RunReload},
     {"routes", RunRoutes},
+    {"metrics", RunMetrics},
 };
 
 // Fills options.socket when --socket did not.

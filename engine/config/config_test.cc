@@ -148,6 +148,7 @@ TEST_F(ConfigTest, ExampleFileIsValid) {
   EXPECT_NE(config->route(2).next_hop(0).priority(),
             config->route(2).next_hop(1).priority());
   EXPECT_GT(config->route(3).recipient_size(), 0);
+  EXPECT_EQ(config->metrics_listen(), "127.0.0.1:9925");
 }
 
 // Fails when the example leaves out a field of the schema.
@@ -333,8 +334,9 @@ TEST_F(ConfigTest, DefaultsMatchProtoComments) {
       ReadProtoCommentDefaults(proto);
   // Every scalar field with a literal default: 9 in Limits, 2 in
   // ServerTimeouts, 6 in ClientTimeouts, 5 in Delivery, port and priority
-  // in NextHop, workers and segment_size in Config, tcp_listen in Admin.
-  EXPECT_EQ(documented.size(), 27u);
+  // in NextHop, workers, segment_size and metrics_listen in Config,
+  // tcp_listen in Admin.
+  EXPECT_EQ(documented.size(), 28u);
 
   Config sample;
   sample.add_route()->add_next_hop();
@@ -392,6 +394,11 @@ const ErrorCase kErrorCases[] = {
      "smtp_listen: \"[::1]:25\"\nsmtp_listen: \"127.0.0.1:25\"\n"
      "smtp_listen: \"[0::1]:25\"\n",
      "3:1", "smtp_listen[2]", "repeats smtp_listen[0]"},
+    // metrics_listen
+    {"metrics listen on host name", "metrics_listen: \"localhost:9925\"\n",
+     "1:1", "metrics_listen", "\"localhost\" is not an IP address"},
+    {"metrics listen on smtp port", "metrics_listen: \"127.0.0.1:2525\"\n",
+     "1:1", "metrics_listen", "is also smtp_listen[0]"},
     // spool_dir, workers
     {"relative spool dir", "\n  spool_dir: \"spool\"\n", "2:3", "spool_dir",
      "\"spool\" is a relative path"},

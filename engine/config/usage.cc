@@ -81,6 +81,9 @@ CONFIGURATION
                        with tls_cert_file, tls_key_file and
                        tls_client_ca_file: the admin API over TCP, for
                        clients with a certificate from that CA only.
+    metrics_listen     Address of the Prometheus endpoint, "IP:PORT" or
+                       "[IPV6]:PORT": plain HTTP GET /metrics, without
+                       authentication. Default: "" (off).
     route              One per domain: domain ("example.net", or
                        "*.example.net" for its subdomains), one or more
                        next_hop { host port priority } (port default 25;
@@ -113,6 +116,11 @@ FILES
         configuration's; after the first change through the API, the
         file's routes win and the configuration's are ignored. Remove it
         (with ferryd stopped) to go back to the configuration's routes.
+    metrics_listen
+        http://ADDRESS/metrics serves every counter, gauge and histogram
+        in the Prometheus text format 0.0.4. deploy/prometheus.yml is a
+        scrape configuration and deploy/ferry.rules.yml has recording
+        rules and alerts for it.
     admin.socket
         The admin API's Unix socket, mode 0600 in a directory that ferryd
         creates with mode 0700 when missing. A socket left by a ferryd

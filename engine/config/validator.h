@@ -5,6 +5,7 @@
 #define FERRY_ENGINE_CONFIG_VALIDATOR_H_
 
 #include <climits>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,6 +71,10 @@ class Validator {
 
   void CheckHostname(const Config& config, const FieldPath& root);
   void CheckListenAddresses(const Config& config, const FieldPath& root);
+  // `smtp` maps each canonical smtp_listen address to its index.
+  void CheckMetricsListen(const Config& config,
+                          const std::map<std::string, int>& smtp,
+                          const FieldPath& root);
   void CheckSpoolDir(const Config& config, const FieldPath& root);
   void CheckAdmin(const Admin& admin, const FieldPath& path);
   void CheckWorkers(const Config& config, const FieldPath& root);

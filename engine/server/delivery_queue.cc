@@ -44,7 +44,8 @@ std::string RecipientDomain(const std::string& address) {
   return absl::AsciiStrToLower(address.substr(at + 1));
 }
 
-DeliveryQueue::DeliveryQueue(WorkerContext* context) : context_(context) {}
+DeliveryQueue::DeliveryQueue(WorkerContext* context)
+    : context_(context), gauges_(context->metrics) {}
 
 void DeliveryQueue::SetSpoolDirectories(
     std::vector<std::unique_ptr<SpoolDirectory>> dirs) {
@@ -53,6 +54,7 @@ void DeliveryQueue::SetSpoolDirectories(
 
 void DeliveryQueue::Add(std::shared_ptr<QueuedMessage> message) {
   ++messages_;
+  gauges_.Add(message.get());
   // One job per destination, in the order recipients were given.
   std::vector<DeliveryJob> jobs;
   for (size_t i = 0; i < message->recipients.size(); ++i) {
@@ -75,6 +77,7 @@ void DeliveryQueue::Enqueue(DeliveryJob job) {
   for (size_t i : job.recipients) {
     job.message->recipients[i].state = QueuedRecipient::State::kActive;
   }
+  gauges_.Update(job.message.get());
   destinations_[domain].ready.push_back(std::move(job));
   Kick(domain);
 }
@@ -85,6 +88,7 @@ void DeliveryQueue::Schedule(DeliveryJob job, absl::Time when) {
     message.recipients[i].state = QueuedRecipient::State::kPending;
     message.recipients[i].next_attempt = when;
   }
+  gauges_.Update(&message);
   // A deferred message may wait for days, so it keeps only the bytes it
   // needs. Not while a job for another destination is active: that job may
   // be sending the body from the chunks that Compact() frees.
@@ -111,6 +115,8 @@ void DeliveryQueue::Kick(const std::string& domain) {
     }
     ++dest.connections;
     ++active_connections_;
+    context_->metrics->outbound_connections.Add(1);
+    context_->metrics->destination_connections.Opened(domain);
     io::Spawn(RunOutbound(context_, domain));
   }
 }
@@ -127,6 +133,8 @@ std::optional<DeliveryJob> DeliveryQueue::NextJob(const std::string& domain) {
 
 void DeliveryQueue::ConnectionClosed(const std::string& domain) {
   --active_connections_;
+  context_->metrics->outbound_connections.Add(-1);
+  context_->metrics->destination_connections.Closed(domain);
   auto it = destinations_.find(domain);
   if (it == destinations_.end()) return;
   --it->second.connections;
@@ -214,6 +222,7 @@ io::Task<void> DeliveryQueue::Complete(DeliveryJob job,
         break;
       }
     }
+    CountOutcome(verdict, now - message->arrival);
     LogInfo(message->envelope.queue_id, "to=<",
             LogQuote(message->envelope.recipients[index].address),
             "> relay=", attempt.next_hop.empty() ? "none" : attempt.next_hop,
@@ -223,6 +232,7 @@ io::Task<void> DeliveryQueue::Complete(DeliveryJob job,
             LogQuote(verdict.diagnostic), ")");
     outcomes.push_back(std::move(outcome));
   }
+  gauges_.Update(message.get());
   // The DSN is spooled before the bounces are recorded, so a crash between
   // the two can repeat a DSN but never lose one.
   if (!bounced.empty()) co_await SendBounce(message, std::move(bounced));
@@ -236,6 +246,27 @@ io::Task<void> DeliveryQueue::Complete(DeliveryJob job,
   // every transaction. A crash before they are durable only repeats
   // these deliveries, which RFC 5321 section 6.1 accepts.
   io::Spawn(RecordOutcomes(message, std::move(outcomes)));
+}
+
+void DeliveryQueue::CountOutcome(const delivery::Outcome& verdict,
+                                 absl::Duration delay) {
+  metrics::WorkerMetrics& worker_metrics = *context_->metrics;
+  switch (verdict.state) {
+    case delivery::DeliveryState::kDelivered:
+      worker_metrics.deliveries[metrics::DeliveryResult::kDelivered].Add();
+      worker_metrics.delivery_delay.Observe(static_cast<uint64_t>(
+          std::max<int64_t>(0, absl::ToInt64Nanoseconds(delay))));
+      return;
+    case delivery::DeliveryState::kBounced:
+      worker_metrics
+          .deliveries[verdict.expired ? metrics::DeliveryResult::kExpired
+                                      : metrics::DeliveryResult::kBounced]
+          .Add();
+      return;
+    case delivery::DeliveryState::kDeferred:
+      worker_metrics.deliveries[metrics::DeliveryResult::kDeferred].Add();
+      return;
+  }
 }
 
 io::Task<void> DeliveryQueue::RecordOutcomes(
@@ -271,6 +302,7 @@ io::Task<void> DeliveryQueue::AppendOutcomes(
 
 io::Task<void> DeliveryQueue::Finish(std::shared_ptr<QueuedMessage> message) {
   --messages_;
+  gauges_.Remove(message.get());
   LogInfo(message->envelope.queue_id, "event=removed");
   SpoolDirectory* dir = dirs_[message->spool_dir_index].get();
   std::vector<uint64_t> removable =

@@ -24,6 +24,7 @@
 #include "absl/time/time.h"
 #include "engine/delivery/outcome.h"
 #include "engine/io/task.h"
+#include "engine/server/queue_gauges.h"
 #include "engine/server/queued_message.h"
 #include "engine/server/worker_context.h"
 #include "engine/smtp/reply.h"
@@ -115,6 +116,8 @@ class DeliveryQueue {
   void Schedule(DeliveryJob job, absl::Time when);
   void Kick(const std::string& domain);
   void MoveDueJobs(absl::Time now);
+  // Counts one recipient's outcome; `delay` is the time since arrival.
+  void CountOutcome(const delivery::Outcome& verdict, absl::Duration delay);
   io::Task<void> RecordOutcomes(std::shared_ptr<QueuedMessage> message,
                                 std::vector<spool::Outcome> outcomes);
   io::Task<void> AppendOutcomes(const QueuedMessage& message,
@@ -127,6 +130,7 @@ class DeliveryQueue {
   std::vector<std::unique_ptr<SpoolDirectory>> dirs_;
   absl::flat_hash_map<std::string, Destination> destinations_;
   std::multimap<absl::Time, DeliveryJob> deferred_;
+  QueueGauges gauges_;
   size_t messages_ = 0;
   size_t active_connections_ = 0;
 };

@@ -95,7 +95,13 @@ absl::StatusOr<v1::QueueSummaryResponse> EngineControl::QueueSummary() {
 
 v1::GetMetricsResponse EngineControl::GetMetrics() {
   v1::GetMetricsResponse response;
-  *response.mutable_time() = TimeUtil::GetCurrentTime();
+  const absl::Time now = absl::Now();
+  *response.mutable_time() =
+      TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
+  if (parts_.metrics == nullptr) return response;
+  for (v1::Metric& metric : parts_.metrics->Collect(now)) {
+    *response.add_metric() = std::move(metric);
+  }
   return response;
 }
 
@@ -123,6 +129,23 @@ v1::GetStatusResponse EngineControl::GetStatus() {
                                  fs.f_frsize);
   }
   status.set_route_version(parts_.routes->version());
+  if (parts_.metrics != nullptr) {
+    for (const v1::Metric& metric : parts_.metrics->Collect()) {
+      if (metric.name() == "ferry_queue_messages") {
+        status.set_queued_messages(status.queued_messages() +
+                                   static_cast<uint64_t>(metric.gauge()));
+      } else if (metric.name() == "ferry_open_connections") {
+        const auto direction = metric.label().find("direction");
+        if (direction == metric.label().end()) continue;
+        const uint64_t count = static_cast<uint64_t>(metric.gauge());
+        if (direction->second == "inbound") {
+          status.set_inbound_connections(count);
+        } else if (direction->second == "outbound") {
+          status.set_outbound_connections(count);
+        }
+      }
+    }
+  }
   status.set_config_file(parts_.config_path);
   status.set_pid(getpid());
   return status;

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "engine/control/control.h"
 #include "engine/route/route_store.h"
+#include "engine/metrics/registry.h"
 #include "engine/server/settings.h"
 #include "engine/server/worker.h"
 
@@ -30,6 +31,7 @@ struct EngineParts {
   const Settings* settings = nullptr;
   std::vector<Worker*> workers;
   route::RouteStore* routes = nullptr;
+  const metrics::Registry* metrics = nullptr;
   // Re-reads the configuration file and applies what can change while
   // running; shared with SIGHUP.
   std::function<absl::StatusOr<v1::ReloadResponse>()> reload;

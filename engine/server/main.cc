@@ -14,11 +14,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "admin/metrics_http.h"
 #include "admin/server/admin_server.h"
 #include "engine/base/log.h"
 #include "engine/config/config.h"
 #include "engine/config/usage.h"
 #include "engine/io/probe.h"
+#include "engine/metrics/registry.h"
 #include "engine/route/route_config.h"
 #include "engine/route/route_snapshot.h"
 #include "engine/route/route_store.h"
@@ -198,10 +200,12 @@ int Run(const Flags& flags) {
   if (!route_store.ok()) return Fail(route_store.status());
   ConnectionLimiter limiter(settings->max_connections,
                             settings->max_connections_per_address);
+  metrics::Registry metrics_registry(settings->spool_dir);
   std::vector<std::unique_ptr<Worker>> workers;
   for (int k = 0; k < settings->workers; ++k) {
     workers.push_back(std::make_unique<Worker>(k, &*settings, &routes, &limiter,
-                                               std::move((*spool)[k])));
+                                               std::move((*spool)[k]),
+                                               metrics_registry.AddWorker()));
   }
   for (auto& worker : workers) {
     absl::Status status = worker->Start();
@@ -219,6 +223,7 @@ int Run(const Flags& flags) {
   parts.reload = [&flags, &route_store] {
     return ReloadConfig(flags, route_store->get());
   };
+  parts.metrics = &metrics_registry;
   EngineControl control(std::move(parts));
   absl::StatusOr<std::unique_ptr<admin::AdminServer>> admin_server =
       admin::AdminServer::Start(resolved->config.admin(), &control);
@@ -228,6 +233,21 @@ int Run(const Flags& flags) {
     for (auto& worker : workers) worker->Stop();
     for (auto& worker : workers) worker->Join();
     return Fail(admin_server.status());
+  }
+  std::unique_ptr<admin::MetricsHttpServer> metrics_http;
+  if (!resolved->config.metrics_listen().empty()) {
+    absl::StatusOr<std::unique_ptr<admin::MetricsHttpServer>> started =
+        admin::MetricsHttpServer::Start(resolved->config.metrics_listen(),
+                                        &control);
+    if (!started.ok()) {
+      LogError("", "event=start_failed error=",
+               LogQuote(started.status().message(), 500));
+      (*admin_server)->Shutdown();
+      for (auto& worker : workers) worker->Stop();
+      for (auto& worker : workers) worker->Join();
+      return Fail(started.status());
+    }
+    metrics_http = *std::move(started);
   }
   std::vector<std::string> listen;
   for (const auto& address : settings->listen) {
@@ -254,6 +274,8 @@ int Run(const Flags& flags) {
   (*admin_server)->Shutdown();
   for (auto& worker : workers) worker->Stop();
   for (auto& worker : workers) worker->Join();
+  // Stopped last, so that Prometheus can scrape while workers finish.
+  if (metrics_http != nullptr) metrics_http->Shutdown();
   LogInfo("", "event=stopped");
   return 0;
 }

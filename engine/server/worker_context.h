@@ -11,6 +11,7 @@
 #include "absl/random/random.h"
 #include "engine/dns/resolver.h"
 #include "engine/io/ring.h"
+#include "engine/metrics/worker_metrics.h"
 #include "engine/route/route_snapshot.h"
 #include "engine/server/settings.h"
 #include "engine/spool/spool_writer.h"
@@ -29,6 +30,8 @@ struct WorkerContext {
   // This worker's reader of the published routing table.
   route::RouteSnapshot::Reader* routes = nullptr;
   DeliveryQueue* queue = nullptr;
+  // This worker's metrics, owned by the metrics registry. Never null.
+  metrics::WorkerMetrics* metrics = nullptr;
   absl::BitGen random;
   uint64_t queue_id_counter = 0;
   // Message content held by this worker's inbound sessions right now.
