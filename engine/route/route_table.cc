@@ -123,6 +123,10 @@ std::string HostProblem(const std::string& host) {
            "\"192.0.2.1\" or \"::1\"";
   }
   if (IsIpAddress(host)) return "";
+  if (std::count(host.begin(), host.end(), ':') == 1) {
+    return "includes a port. Give the host alone and the port in the "
+           "next hop's port";
+  }
   if (absl::StrContains(host, ':')) return "is not a valid IPv6 address";
   std::string problem = DomainProblem(host);
   if (!problem.empty()) return problem;
@@ -193,6 +197,16 @@ absl::Status CheckRoute(const std::string& name, const Route& route) {
   for (size_t i = 0; i < route.next_hops.size(); ++i) {
     absl::Status status = CheckNextHop(name, i, route.next_hops[i]);
     if (!status.ok()) return status;
+    const NextHop& hop = route.next_hops[i];
+    for (size_t j = 0; j < i; ++j) {
+      const NextHop& earlier = route.next_hops[j];
+      if (absl::EqualsIgnoreCase(hop.host, earlier.host) &&
+          hop.port == earlier.port) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            name, ": next_hop[", i, "] repeats next_hop[", j, "] (",
+            Quote(hop.host), " port ", hop.port, "). Remove one of them"));
+      }
+    }
   }
   const std::string pattern = absl::AsciiStrToLower(route.domain);
   for (size_t i = 0; i < route.recipients.size(); ++i) {

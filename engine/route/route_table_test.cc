@@ -41,6 +41,10 @@ std::vector<BuildErrorCase> BuildErrorCases() {
   Route bracketed = MakeRoute("example.net", "[::1]");
   Route short_ipv4 = MakeRoute("example.net", "1.2.3");
   Route bad_ipv6 = MakeRoute("example.net", "fe80::zz");
+  Route host_with_port = MakeRoute("example.net", "mail.example.net:2525");
+  Route repeated_hop = MakeRoute("example.net", "MX.example.com");
+  repeated_hop.next_hops.push_back(
+      NextHop{.host = "mx.example.com", .port = 2525, .priority = 5});
   Route bad_host = MakeRoute("example.net", "mx_1.example.net");
   Route big_port = MakeRoute("example.net");
   big_port.next_hops.push_back(
@@ -89,6 +93,10 @@ std::vector<BuildErrorCase> BuildErrorCases() {
       {"BracketedHost", {bracketed}, {"\"[::1]\" is in brackets"}},
       {"ShortIpv4Host", {short_ipv4}, {"not a valid IPv4 address"}},
       {"BadIpv6Host", {bad_ipv6}, {"not a valid IPv6 address"}},
+      {"HostWithPort", {host_with_port}, {"includes a port"}},
+      {"RepeatedNextHop",
+       {repeated_hop},
+       {"next_hop[1] repeats next_hop[0]", "port 2525"}},
       {"UnderscoreHost", {bad_host}, {"host \"mx_1.example.net\""}},
       {"PortOverRange",
        {big_port},
