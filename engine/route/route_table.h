@@ -49,6 +49,10 @@ struct Route {
   // a local part ("bob") or a whole address ("bob@example.net"). Build()
   // stores them in lower case.
   std::vector<std::string> recipients;
+  // Client networks allowed to send ETRN for this route's domains, as
+  // addresses or CIDR prefixes ("192.0.2.7", "2001:db8::/32"). Empty: ETRN
+  // is refused for the route.
+  std::vector<std::string> etrn_clients;
 };
 
 // Result of RouteTable::Check() for one RCPT TO.

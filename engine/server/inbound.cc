@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/base/log.h"
+#include "engine/server/etrn_starter.h"
 #include "engine/server/message_store.h"
 
 namespace ferry::server {
@@ -60,6 +61,8 @@ io::Task<void> ServeInbound(WorkerContext* context,
   const Settings& settings = *context->settings;
   smtp::ServerSession session(settings.session, *policy, connection->client_ip);
   const std::string& id = connection->session_id;
+  EtrnStarter etrn(context, id);
+  if (context->queue_control != nullptr) session.SetQueueStarter(&etrn);
   LogInfo(id, "event=connect client=", connection->client_ip);
   bool stopped_once = false;
   uint64_t counted = 0;  // this session's share of receiving_bytes

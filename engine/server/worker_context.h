@@ -18,6 +18,7 @@
 namespace ferry::server {
 
 class DeliveryQueue;
+class QueueControl;
 
 struct WorkerContext {
   int index = 0;
@@ -29,6 +30,9 @@ struct WorkerContext {
   // This worker's reader of the published routing table.
   route::RouteSnapshot::Reader* routes = nullptr;
   DeliveryQueue* queue = nullptr;
+  // Fan-out of queue requests to every worker, for ETRN; nullptr when
+  // ETRN is not offered.
+  QueueControl* queue_control = nullptr;
   absl::BitGen random;
   uint64_t queue_id_counter = 0;
   // Message content held by this worker's inbound sessions right now.
