@@ -8,6 +8,8 @@ Environment:
   FERRYD                   path of a ferryd binary to test; when unset, the
                            fixture builds //engine/server:ferryd with Bazel
                            once per session and uses bazel-bin's copy
+  FERRYCTL                 path of a ferryctl binary; when unset, built
+                           with ferryd as above
   FERRY_BAZEL_OUTPUT_BASE  Bazel --output_base for that build (optional)
   FERRY_TEST_TIME_LIMIT    default seconds one test body may run (180)
 """
@@ -21,12 +23,14 @@ import subprocess
 import pytest
 
 from ferry_config import relay_config
+from ferryctl import Ferryctl
 from processes import (POSTFIX_MASTER, SMTP_SINK, SWAKS, Ferryd,
                        ManagedProcess, NextHop, PostfixInstance, SmtpSink,
                        SpoolNamespace, free_port, read_tail)
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FERRYD_TARGET = "//engine/server:ferryd"
+FERRYCTL_TARGET = "//admin/ferryctl:ferryctl"
 DEFAULT_TIME_LIMIT = int(os.environ.get("FERRY_TEST_TIME_LIMIT", "180"))
 
 
@@ -85,20 +89,26 @@ def require_tool(path: str) -> None:
 
 # The binary under test.
 
-def build_ferryd() -> str:
+def build_binaries() -> str:
+    """Builds ferryd and ferryctl; returns bazel-bin."""
     bazel = ["bazel"]
     output_base = os.environ.get("FERRY_BAZEL_OUTPUT_BASE")
     if output_base:
         bazel.append(f"--output_base={output_base}")
-    build = subprocess.run([*bazel, "build", FERRYD_TARGET], cwd=REPO_ROOT,
-                           capture_output=True, text=True, timeout=1800)
+    build = subprocess.run([*bazel, "build", FERRYD_TARGET, FERRYCTL_TARGET],
+                           cwd=REPO_ROOT, capture_output=True, text=True,
+                           timeout=1800)
     if build.returncode != 0:
-        raise RuntimeError(f"bazel build {FERRYD_TARGET} failed:\n"
-                           f"{build.stderr[-6000:]}")
+        raise RuntimeError(f"bazel build {FERRYD_TARGET} {FERRYCTL_TARGET} "
+                           f"failed:\n{build.stderr[-6000:]}")
     info = subprocess.run([*bazel, "info", "bazel-bin"], cwd=REPO_ROOT,
                           capture_output=True, text=True, timeout=600,
                           check=True)
-    return os.path.join(info.stdout.strip(), "engine", "server", "ferryd")
+    return info.stdout.strip()
+
+
+def build_ferryd() -> str:
+    return os.path.join(build_binaries(), "engine", "server", "ferryd")
 
 
 @pytest.fixture(scope="session")
@@ -108,6 +118,23 @@ def ferryd_binary() -> str:
         raise RuntimeError(f"ferryd binary {binary} is missing or not "
                            f"executable")
     return binary
+
+
+@pytest.fixture(scope="session")
+def ferryctl_binary() -> str:
+    binary = os.environ.get("FERRYCTL") or os.path.join(
+        build_binaries(), "admin", "ferryctl", "ferryctl")
+    if not os.access(binary, os.X_OK):
+        raise RuntimeError(f"ferryctl binary {binary} is missing or not "
+                           f"executable")
+    return binary
+
+
+@pytest.fixture
+def ferryctl(ferryctl_binary):
+    """ferryctl(relay, *args, json=False) -> Ferryctl result (see
+    tests/ferryctl.py)."""
+    return Ferryctl(ferryctl_binary)
 
 
 # Process factories. Each registers what it starts with the test, and

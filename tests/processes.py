@@ -209,6 +209,14 @@ class Ferryd(ManagedProcess):
         self.binary = binary
         self.config_path = os.path.join(workdir, "ferryd.conf")
         self.prefix = prefix or []
+        # Each ferryd under test gets its own admin socket, unless the
+        # test sets one.
+        admin = re.search(r'\bsocket:\s*"([^"]*)"', config_text)
+        if admin:
+            self.admin_socket = admin.group(1)
+        else:
+            self.admin_socket = os.path.join(workdir, "admin.sock")
+            config_text += f'\nadmin {{ socket: "{self.admin_socket}" }}\n'
         with open(self.config_path, "w") as file:
             file.write(config_text)
         spool = re.search(r'spool_dir:\s*"([^"]*)"', config_text)

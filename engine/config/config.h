@@ -59,6 +59,11 @@ struct Settings {
 // example when neither variable is set.
 Config DefaultConfig();
 
+// Returns the default admin.socket: "$XDG_RUNTIME_DIR/ferry/admin.sock",
+// else "$HOME/.local/state/ferry/admin.sock", else "" when neither
+// variable holds an absolute path. ferryctl uses it too.
+std::string DefaultAdminSocket();
+
 // Sets every field of `config` that is 0 or empty, and has a non-zero
 // default, to that default. This covers next hops without a port and an
 // empty smtp_listen. Leaves workers at 0, which means one per CPU (see

@@ -333,8 +333,8 @@ TEST_F(ConfigTest, DefaultsMatchProtoComments) {
       ReadProtoCommentDefaults(proto);
   // Every scalar field with a literal default: 9 in Limits, 2 in
   // ServerTimeouts, 6 in ClientTimeouts, 5 in Delivery, port and priority
-  // in NextHop, workers and segment_size in Config.
-  EXPECT_EQ(documented.size(), 26u);
+  // in NextHop, workers and segment_size in Config, tcp_listen in Admin.
+  EXPECT_EQ(documented.size(), 27u);
 
   Config sample;
   sample.add_route()->add_next_hop();
@@ -346,6 +346,7 @@ TEST_F(ConfigTest, DefaultsMatchProtoComments) {
       {"ServerTimeouts", &sample.server_timeouts()},
       {"ClientTimeouts", &sample.client_timeouts()},
       {"Delivery", &sample.delivery()},
+      {"Admin", &sample.admin()},
   };
   for (const auto& [name, literal] : documented) {
     std::vector<std::string> parts = absl::StrSplit(name, '.');

@@ -39,6 +39,20 @@ std::string DefaultSpoolDir() {
   return "";
 }
 
+}  // namespace
+
+std::string DefaultAdminSocket() {
+  std::string runtime_dir = AbsolutePathFromEnv("XDG_RUNTIME_DIR");
+  if (!runtime_dir.empty()) {
+    return absl::StrCat(runtime_dir, "/ferry/admin.sock");
+  }
+  std::string home = AbsolutePathFromEnv("HOME");
+  if (!home.empty()) return absl::StrCat(home, "/.local/state/ferry/admin.sock");
+  return "";
+}
+
+namespace {
+
 void DefaultString(std::string* field, absl::string_view value) {
   if (field->empty()) *field = std::string(value);
 }
@@ -108,6 +122,8 @@ void ApplyDefaults(Config* config) {
                        *config->mutable_client_timeouts());
   ApplyDeliveryDefaults(*config->mutable_delivery());
   if (config->segment_size() == 0) config->set_segment_size(67108864);
+  DefaultString(config->mutable_admin()->mutable_socket(),
+                DefaultAdminSocket());
 }
 
 }  // namespace ferry::config

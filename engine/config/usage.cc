@@ -74,6 +74,13 @@ CONFIGURATION
                        $XDG_STATE_HOME/ferry/spool, else
                        $HOME/.local/state/ferry/spool.
     workers            Worker threads. Default: 0, one per CPU.
+    admin              socket: the admin API's Unix socket, which
+                       ferryctl uses. Default:
+                       $XDG_RUNTIME_DIR/ferry/admin.sock, else
+                       $HOME/.local/state/ferry/admin.sock. tcp_listen
+                       with tls_cert_file, tls_key_file and
+                       tls_client_ca_file: the admin API over TCP, for
+                       clients with a certificate from that CA only.
     route              One per domain: domain ("example.net", or
                        "*.example.net" for its subdomains), one or more
                        next_hop { host port priority } (port default 25;
@@ -96,6 +103,11 @@ FILES
         The spool: segment files with the messages and their envelopes.
         Mail in it survives a restart and is delivered after the next
         start.
+    admin.socket
+        The admin API's Unix socket, mode 0600 in a directory that ferryd
+        creates with mode 0700 when missing. A socket left by a ferryd
+        that is gone is replaced; one that a running ferryd answers on
+        stops the start.
 
 SIGNALS
     SIGTERM, SIGINT

@@ -197,6 +197,7 @@ void Validator::CheckEffective(const Config& config) {
   CheckHostname(config, root);
   CheckListenAddresses(config, root);
   CheckSpoolDir(config, root);
+  CheckAdmin(config.admin(), root.Child("admin"));
   CheckWorkers(config, root);
   CheckRoutes(config, root);
   CheckLimits(config.limits(), root.Child("limits"));
@@ -253,6 +254,55 @@ void Validator::CheckSpoolDir(const Config& config, const FieldPath& root) {
            absl::StrCat("\"", spool_dir,
                         "\" is a relative path. Set an absolute path, such "
                         "as \"/var/spool/ferry\"."));
+  }
+}
+
+void Validator::CheckAdmin(const Admin& admin, const FieldPath& path) {
+  // sun_path holds 108 bytes including the terminating NUL.
+  constexpr size_t kMaxSocketPath = 107;
+  const std::string& socket = admin.socket();
+  if (socket.empty()) {
+    Report(path.Child("socket"),
+           "is empty because neither XDG_RUNTIME_DIR nor HOME is set to an "
+           "absolute path. Set admin.socket to an absolute path, such as "
+           "\"/run/ferry/admin.sock\".");
+  } else if (socket[0] != '/') {
+    Report(path.Child("socket"),
+           absl::StrCat("\"", socket,
+                        "\" is a relative path. Set an absolute path, such "
+                        "as \"/run/ferry/admin.sock\"."));
+  } else if (socket.size() > kMaxSocketPath) {
+    Report(path.Child("socket"),
+           absl::StrCat("is ", socket.size(), " bytes long; a Unix socket "
+                        "path may have at most ", kMaxSocketPath,
+                        ". Choose a shorter path."));
+  }
+  const bool any_tls = !admin.tls_cert_file().empty() ||
+                       !admin.tls_key_file().empty() ||
+                       !admin.tls_client_ca_file().empty();
+  if (admin.tcp_listen().empty()) {
+    if (any_tls) {
+      Report(path.Child("tcp_listen"),
+             "is empty, so the TLS files are unused. Set tcp_listen to "
+             "serve the admin API over TCP, or remove the tls_ fields.");
+    }
+    return;
+  }
+  absl::StatusOr<ListenAddress> address = ParseListenAddress(admin.tcp_listen());
+  if (!address.ok()) {
+    Report(path.Child("tcp_listen"), address.status().message());
+  }
+  for (const char* field :
+       {"tls_cert_file", "tls_key_file", "tls_client_ca_file"}) {
+    const google::protobuf::FieldDescriptor* descriptor =
+        Admin::descriptor()->FindFieldByName(field);
+    const std::string& value =
+        admin.GetReflection()->GetString(admin, descriptor);
+    if (value.empty()) {
+      Report(path.Child(field),
+             "is required with tcp_listen: the admin API is served over "
+             "TCP only with TLS and client certificates.");
+    }
   }
 }
 

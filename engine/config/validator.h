@@ -71,6 +71,7 @@ class Validator {
   void CheckHostname(const Config& config, const FieldPath& root);
   void CheckListenAddresses(const Config& config, const FieldPath& root);
   void CheckSpoolDir(const Config& config, const FieldPath& root);
+  void CheckAdmin(const Admin& admin, const FieldPath& path);
   void CheckWorkers(const Config& config, const FieldPath& root);
   void CheckLimits(const Limits& limits, const FieldPath& path);
   void CheckMinimum(const google::protobuf::Message& message,

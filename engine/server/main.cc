@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "admin/server/admin_server.h"
 #include "engine/base/log.h"
 #include "engine/config/config.h"
 #include "engine/config/usage.h"
@@ -21,6 +22,7 @@
 #include "engine/route/route_config.h"
 #include "engine/route/route_snapshot.h"
 #include "engine/server/connection_limiter.h"
+#include "engine/server/engine_control.h"
 #include "engine/server/listener.h"
 #include "engine/server/queue_control.h"
 #include "engine/server/settings.h"
@@ -100,11 +102,15 @@ sigset_t BlockSignals() {
   return set;
 }
 
-// Re-reads the routes from the configuration file and publishes them.
-void ReloadRoutes(const Flags& flags, route::RouteSnapshot* routes) {
+// Re-reads the configuration file and publishes its routes. Used by
+// SIGHUP and the admin API's Reload.
+absl::StatusOr<admin::v1::ReloadResponse> ReloadConfig(
+    const Flags& flags, route::RouteSnapshot* routes) {
   if (!flags.config_path) {
     LogInfo("", "event=reload_skipped reason=no_config_file");
-    return;
+    return absl::FailedPreconditionError(
+        "ferryd runs on its built-in defaults (no --config), so there is "
+        "no file to reload");
   }
   absl::StatusOr<config::Config> config = LoadConfig(flags);
   absl::StatusOr<std::shared_ptr<const route::RouteTable>> table =
@@ -114,10 +120,16 @@ void ReloadRoutes(const Flags& flags, route::RouteSnapshot* routes) {
   if (!table.ok()) {
     LogError("", "event=reload_failed keeping=old_routes error=",
              LogQuote(table.status().message(), 2000));
-    return;
+    return absl::InvalidArgumentError(
+        absl::StrCat("the configuration was not applied: ",
+                     table.status().message()));
   }
   routes->Publish(*table);
   LogInfo("", "event=routes_reloaded routes=", config->route_size());
+  admin::v1::ReloadResponse response;
+  response.add_applied(absl::StrCat("routes: ", config->route_size(),
+                                    " from ", *flags.config_path));
+  return response;
 }
 
 int Fail(const absl::Status& status) {
@@ -173,6 +185,22 @@ int Run(const Flags& flags) {
     for (auto& other : workers) other->Stop();
     return Fail(status);
   }
+  EngineParts parts;
+  parts.version = kVersion;
+  parts.config_path = flags.config_path.value_or("");
+  parts.settings = &*settings;
+  for (auto& worker : workers) parts.workers.push_back(worker.get());
+  parts.reload = [&flags, &routes] { return ReloadConfig(flags, &routes); };
+  EngineControl control(std::move(parts));
+  absl::StatusOr<std::unique_ptr<admin::AdminServer>> admin_server =
+      admin::AdminServer::Start(resolved->config.admin(), &control);
+  if (!admin_server.ok()) {
+    LogError("", "event=start_failed error=",
+             LogQuote(admin_server.status().message(), 500));
+    for (auto& worker : workers) worker->Stop();
+    for (auto& worker : workers) worker->Join();
+    return Fail(admin_server.status());
+  }
   std::vector<std::string> listen;
   for (const auto& address : settings->listen) {
     listen.push_back(address.ToString());
@@ -180,17 +208,19 @@ int Run(const Flags& flags) {
   LogInfo(
       "", "event=started version=", kVersion, " workers=", settings->workers,
       " listen=", absl::StrJoin(listen, ","), " spool=", settings->spool_dir,
-      " routes=", resolved->config.route_size());
+      " routes=", resolved->config.route_size(), " admin=",
+      absl::StrJoin((*admin_server)->addresses(), ","));
   while (true) {
     int signal_number = 0;
     sigwait(&signals, &signal_number);
     if (signal_number == SIGHUP) {
-      ReloadRoutes(flags, &routes);
+      ReloadConfig(flags, &routes).IgnoreError();
       continue;
     }
     LogInfo("", "event=stopping signal=", strsignal(signal_number));
     break;
   }
+  (*admin_server)->Shutdown();
   for (auto& worker : workers) worker->Stop();
   for (auto& worker : workers) worker->Join();
   LogInfo("", "event=stopped");

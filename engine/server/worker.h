@@ -76,6 +76,11 @@ class Worker {
     context_.queue_control = control;
   }
 
+  // Asks the worker to stop accepting SMTP connections and close its
+  // listening sockets, while sessions in progress finish and queued mail
+  // keeps being delivered. Thread-safe; returns at once.
+  void Drain();
+
  private:
   void ThreadMain();
   absl::Status InitOnThread();
@@ -83,7 +88,9 @@ class Worker {
   void RunPostedTasks();
   void CloseMailbox();
   void BeginStop();
+  void BeginDrain();
   io::Task<void> AcceptLoop(int listen_fd);
+  io::Task<void> TrimHeapLoop();
   io::Task<void> Serve(int fd);
   void LogRejection(const std::string& ip, const char* reason);
   io::Task<void> WaitForIdleThenExit();
@@ -114,7 +121,9 @@ class Worker {
   absl::Notification started_;
   absl::Status start_status_;
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> drain_requested_{false};
   bool stopping_ = false;
+  bool draining_ = false;
 
   // The mailbox. std::mutex rather than absl::Mutex for the reason given in
   // engine/route/route_snapshot.h.
