@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "admin/ferryctl/command.h"
+#include "admin/ferryctl/queue_command.h"
 #include "engine/config/config.h"
 
 namespace ferry::ferryctl {
@@ -86,6 +87,7 @@ constexpr CommandEntry kCommands[] = {
     {"status", RunStatus},
     {"drain", RunDrain},
     {"reload", RunReload},
+    {"queue", RunQueue},
 };
 
 // Fills options.socket when --socket did not.

@@ -13,6 +13,7 @@ std::vector<Route> RoutesFromConfig(const config::Config& config) {
           .host = hop.host(), .port = hop.port(), .priority = hop.priority()});
     }
     out.recipients.assign(in.recipient().begin(), in.recipient().end());
+    out.etrn_clients.assign(in.etrn_client().begin(), in.etrn_client().end());
   }
   return routes;
 }

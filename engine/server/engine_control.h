@@ -14,6 +14,7 @@
 
 #include "absl/time/time.h"
 #include "engine/control/control.h"
+#include "engine/server/queue_control.h"
 #include "engine/server/settings.h"
 #include "engine/server/worker.h"
 
@@ -28,6 +29,8 @@ struct EngineParts {
   std::string config_path;
   const Settings* settings = nullptr;
   std::vector<Worker*> workers;
+  // The Queue service's requests, fanned out to the workers.
+  QueueControl* queue = nullptr;
   // Re-reads the configuration file and applies what can change while
   // running; shared with SIGHUP.
   std::function<absl::StatusOr<v1::ReloadResponse>()> reload;

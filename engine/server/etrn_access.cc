@@ -71,6 +71,12 @@ bool InNetwork(const Address& client, std::string_view network) {
 
 }  // namespace
 
+bool EtrnAllowed(const route::RouteTable& table, std::string_view domain,
+                 std::string_view client_ip) {
+  const route::Route* route = table.Find(domain);
+  return route != nullptr && AddressInNetworks(client_ip, route->etrn_clients);
+}
+
 bool AddressInNetworks(std::string_view client_ip,
                        const std::vector<std::string>& networks) {
   const std::optional<Address> client = ParseAddress(client_ip);

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/route/route_table.h"
+
 namespace ferry::server {
 
 // Returns true iff `client_ip` (an IPv4 or IPv6 address in text form) lies
@@ -17,6 +19,11 @@ namespace ferry::server {
 // parse match nothing.
 bool AddressInNetworks(std::string_view client_ip,
                        const std::vector<std::string>& networks);
+
+// Returns true iff a route in `table` matches `domain` (as Find() does) and
+// lists `client_ip` in its etrn_clients.
+bool EtrnAllowed(const route::RouteTable& table, std::string_view domain,
+                 std::string_view client_ip);
 
 }  // namespace ferry::server
 

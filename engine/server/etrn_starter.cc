@@ -14,9 +14,8 @@ EtrnStarter::Result EtrnStarter::StartQueue(const smtp::EtrnNode& node,
                                             std::string_view client_ip) {
   const std::shared_ptr<const route::RouteTable> table =
       context_->routes->Load();
-  const route::Route* route = table->Find(node.name);
   Result result = Result::kStarted;
-  if (route == nullptr || !AddressInNetworks(client_ip, route->etrn_clients)) {
+  if (!EtrnAllowed(*table, node.name, client_ip)) {
     result = Result::kNotAllowed;
   } else if (context_->stopping) {
     result = Result::kUnavailable;

@@ -190,6 +190,7 @@ int Run(const Flags& flags) {
   parts.config_path = flags.config_path.value_or("");
   parts.settings = &*settings;
   for (auto& worker : workers) parts.workers.push_back(worker.get());
+  parts.queue = queue_control.get();
   parts.reload = [&flags, &routes] { return ReloadConfig(flags, &routes); };
   EngineControl control(std::move(parts));
   absl::StatusOr<std::unique_ptr<admin::AdminServer>> admin_server =

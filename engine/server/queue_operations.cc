@@ -47,17 +47,6 @@ class DeliveryQueue::ActionProgress {
   ActionDone done_;
 };
 
-namespace {
-
-// Returns true iff the route for `domain` lets `client` send ETRN.
-bool EtrnAllowed(const route::RouteTable& table, const std::string& domain,
-                 const std::string& client) {
-  const route::Route* route = table.Find(domain);
-  return route != nullptr && AddressInNetworks(client, route->etrn_clients);
-}
-
-}  // namespace
-
 std::vector<DeliveryQueue::Selection> DeliveryQueue::Select(
     const QueueFilter& filter, absl::Time now) {
   std::shared_ptr<const route::RouteTable> table;
