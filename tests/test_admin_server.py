@@ -62,6 +62,8 @@ def test_drain_refuses_new_sessions_and_keeps_delivering(
         socket.create_connection(("127.0.0.1", listen), timeout=5).close()
     assert ferryctl(relay, "status", json_output=True).json()["draining"]
 
+    assert ferryctl(relay, "status", json_output=True).json()[
+        "queued_messages"] == "1"
     next_hop.start()  # queued mail still leaves
     next_hop.wait_for_messages(1)
 

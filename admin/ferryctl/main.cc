@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "admin/ferryctl/command.h"
+#include "admin/ferryctl/routes_command.h"
+#include "admin/ferryctl/metrics_command.h"
 #include "admin/ferryctl/queue_command.h"
 #include "engine/config/config.h"
 
@@ -87,6 +89,8 @@ constexpr CommandEntry kCommands[] = {
     {"status", RunStatus},
     {"drain", RunDrain},
     {"reload", RunReload},
+    {"routes", RunRoutes},
+    {"metrics", RunMetrics},
     {"queue", RunQueue},
 };
 

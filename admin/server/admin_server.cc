@@ -12,6 +12,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "admin/server/routes_service.h"
+#include "admin/server/metrics_service.h"
 #include "admin/server/queue_service.h"
 #include "admin/server/server_service.h"
 #include "grpcpp/security/server_credentials.h"
@@ -144,6 +146,8 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(
     server->addresses_.push_back(settings.tcp_listen());
   }
   server->services_.push_back(std::make_unique<ServerService>(control));
+  server->services_.push_back(std::make_unique<RoutesService>(control));
+  server->services_.push_back(std::make_unique<MetricsService>(control));
   server->services_.push_back(std::make_unique<QueueService>(control));
   for (auto& service : server->services_) builder.RegisterService(service.get());
 

@@ -148,6 +148,7 @@ TEST_F(ConfigTest, ExampleFileIsValid) {
   EXPECT_NE(config->route(2).next_hop(0).priority(),
             config->route(2).next_hop(1).priority());
   EXPECT_GT(config->route(3).recipient_size(), 0);
+  EXPECT_EQ(config->metrics_listen(), "127.0.0.1:9925");
 }
 
 // Fails when the example leaves out a field of the schema.
@@ -333,8 +334,9 @@ TEST_F(ConfigTest, DefaultsMatchProtoComments) {
       ReadProtoCommentDefaults(proto);
   // Every scalar field with a literal default: 9 in Limits, 2 in
   // ServerTimeouts, 6 in ClientTimeouts, 5 in Delivery, port and priority
-  // in NextHop, workers and segment_size in Config, tcp_listen in Admin.
-  EXPECT_EQ(documented.size(), 27u);
+  // in NextHop, workers, segment_size and metrics_listen in Config,
+  // tcp_listen in Admin.
+  EXPECT_EQ(documented.size(), 28u);
 
   Config sample;
   sample.add_route()->add_next_hop();
@@ -392,6 +394,11 @@ const ErrorCase kErrorCases[] = {
      "smtp_listen: \"[::1]:25\"\nsmtp_listen: \"127.0.0.1:25\"\n"
      "smtp_listen: \"[0::1]:25\"\n",
      "3:1", "smtp_listen[2]", "repeats smtp_listen[0]"},
+    // metrics_listen
+    {"metrics listen on host name", "metrics_listen: \"localhost:9925\"\n",
+     "1:1", "metrics_listen", "\"localhost\" is not an IP address"},
+    {"metrics listen on smtp port", "metrics_listen: \"127.0.0.1:2525\"\n",
+     "1:1", "metrics_listen", "is also smtp_listen[0]"},
     // spool_dir, workers
     {"relative spool dir", "\n  spool_dir: \"spool\"\n", "2:3", "spool_dir",
      "\"spool\" is a relative path"},
@@ -486,6 +493,20 @@ const ErrorCase kErrorCases[] = {
      "route {\n  domain: \"example.net\"\n  next_hop { host: \"a.example\" }\n"
      "  recipient: \"bob@\"\n}\n",
      "4:3", "route[0].recipient[0]", "empty local part or domain"},
+    // ETRN clients
+    {"etrn client host name",
+     "route {\n  domain: \"example.net\"\n  next_hop { host: \"a.example\" }\n"
+     "  etrn_client: \"192.0.2.7\"\n  etrn_client: \"mail.example.net\"\n}\n",
+     "5:3", "route[0].etrn_client[1]",
+     "\"mail.example.net\" is not an IP address or CIDR prefix"},
+    {"etrn client length too long",
+     "route {\n  domain: \"example.net\"\n  next_hop { host: \"a.example\" }\n"
+     "  etrn_client: \"192.0.2.0/33\"\n}\n",
+     "4:3", "route[0].etrn_client[0]", "Write /0 to /32 after an IPv4"},
+    {"etrn client with host bits",
+     "route {\n  domain: \"example.net\"\n  next_hop { host: \"a.example\" }\n"
+     "  etrn_client: \"2001:db8::1/32\"\n}\n",
+     "4:3", "route[0].etrn_client[0]", "network address \"2001:db8::/32\""},
     // limits
     {"command line below RFC minimum", "limits {\n  max_command_line: 100\n}\n",
      "2:3", "limits.max_command_line",

@@ -81,11 +81,16 @@ CONFIGURATION
                        with tls_cert_file, tls_key_file and
                        tls_client_ca_file: the admin API over TCP, for
                        clients with a certificate from that CA only.
+    metrics_listen     Address of the Prometheus endpoint, "IP:PORT" or
+                       "[IPV6]:PORT": plain HTTP GET /metrics, without
+                       authentication. Default: "" (off).
     route              One per domain: domain ("example.net", or
                        "*.example.net" for its subdomains), one or more
                        next_hop { host port priority } (port default 25;
-                       lower priority is tried first), and an optional
-                       list of accepted recipient entries.
+                       lower priority is tried first), an optional
+                       list of accepted recipient entries, and the
+                       etrn_client addresses or CIDR prefixes that may
+                       send ETRN for the domain.
     limits             max_message_size (default 10485760),
                        max_recipients (100), max_command_line (2048),
                        max_connections (10000),
@@ -103,6 +108,19 @@ FILES
         The spool: segment files with the messages and their envelopes.
         Mail in it survives a restart and is delivered after the next
         start.
+    spool_dir/routes.pb
+        The routing table and its version, rewritten on every route
+        change. The first start creates it from the configuration's
+        routes. While the routes have never been changed through the
+        admin API, each start and SIGHUP replaces them with the
+        configuration's; after the first change through the API, the
+        file's routes win and the configuration's are ignored. Remove it
+        (with ferryd stopped) to go back to the configuration's routes.
+    metrics_listen
+        http://ADDRESS/metrics serves every counter, gauge and histogram
+        in the Prometheus text format 0.0.4. deploy/prometheus.yml is a
+        scrape configuration and deploy/ferry.rules.yml has recording
+        rules and alerts for it.
     admin.socket
         The admin API's Unix socket, mode 0600 in a directory that ferryd
         creates with mode 0700 when missing. A socket left by a ferryd
@@ -116,9 +134,10 @@ SIGNALS
         up to 30 seconds, and exit with status 0. Mail already accepted
         stays in the spool.
     SIGHUP
-        Read the configuration file again and publish its routes. Other
-        settings need a restart. An invalid file is logged and the old
-        routes stay.
+        Read the configuration file again and publish its routes, unless
+        the routes are managed through the admin API (see routes.pb
+        under FILES). Other settings need a restart. An invalid file is
+        logged and the old routes stay.
 
 EXIT STATUS
     0   ferryd stopped after SIGTERM or SIGINT, or --check-config found

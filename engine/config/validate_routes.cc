@@ -1,4 +1,5 @@
-// The Validator's checks of routes: domains, next hops and recipients.
+// The Validator's checks of routes: domains, next hops, recipients and
+// ETRN clients.
 
 #include <arpa/inet.h>
 
@@ -13,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "engine/config/validator.h"
+#include "engine/route/ip_prefix.h"
 
 namespace ferry::config {
 namespace {
@@ -61,6 +63,7 @@ void Validator::CheckRoutes(const Config& config, const FieldPath& root) {
     CheckDomain(route, path);
     CheckNextHops(route, path);
     CheckRecipients(route, path);
+    CheckEtrnClients(route, path);
     if (route.domain().empty()) continue;
     auto [it, inserted] =
         seen.emplace(absl::AsciiStrToLower(route.domain()), i);
@@ -171,6 +174,17 @@ void Validator::CheckRecipients(const Route& route, const FieldPath& path) {
                           "local part, or a whole address such as "
                           "\"bob@example.net\"."));
     }
+  }
+}
+
+void Validator::CheckEtrnClients(const Route& route, const FieldPath& path) {
+  for (int i = 0; i < route.etrn_client_size(); ++i) {
+    const std::string& client = route.etrn_client(i);
+    absl::StatusOr<route::IpPrefix> prefix = route::IpPrefix::Parse(client);
+    if (prefix.ok()) continue;
+    Report(path.Child("etrn_client", i),
+           absl::StrCat("\"", absl::CEscape(client), "\" ",
+                        prefix.status().message(), "."));
   }
 }
 

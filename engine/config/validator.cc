@@ -241,6 +241,26 @@ void Validator::CheckListenAddresses(const Config& config,
     Report(path, absl::StrCat("\"", text, "\" repeats smtp_listen[", it->second,
                               "]. Remove one of them."));
   }
+  CheckMetricsListen(config, seen, root);
+}
+
+void Validator::CheckMetricsListen(const Config& config,
+                                   const std::map<std::string, int>& smtp,
+                                   const FieldPath& root) {
+  const std::string& text = config.metrics_listen();
+  if (text.empty()) return;
+  FieldPath path = root.Child("metrics_listen");
+  absl::StatusOr<ListenAddress> address = ParseListenAddress(text);
+  if (!address.ok()) {
+    Report(path, absl::StrCat("invalid listen address \"", text,
+                              "\": ", address.status().message()));
+    return;
+  }
+  auto it = smtp.find(address->ToString());
+  if (it != smtp.end()) {
+    Report(path, absl::StrCat("\"", text, "\" is also smtp_listen[", it->second,
+                              "]. Give the metrics endpoint its own port."));
+  }
 }
 
 void Validator::CheckSpoolDir(const Config& config, const FieldPath& root) {

@@ -5,6 +5,7 @@
 #define FERRY_ENGINE_CONFIG_VALIDATOR_H_
 
 #include <climits>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,6 +71,10 @@ class Validator {
 
   void CheckHostname(const Config& config, const FieldPath& root);
   void CheckListenAddresses(const Config& config, const FieldPath& root);
+  // `smtp` maps each canonical smtp_listen address to its index.
+  void CheckMetricsListen(const Config& config,
+                          const std::map<std::string, int>& smtp,
+                          const FieldPath& root);
   void CheckSpoolDir(const Config& config, const FieldPath& root);
   void CheckAdmin(const Admin& admin, const FieldPath& path);
   void CheckWorkers(const Config& config, const FieldPath& root);
@@ -90,6 +95,7 @@ class Validator {
   void CheckNextHops(const Route& route, const FieldPath& path);
   void CheckNextHop(const NextHop& next_hop, const FieldPath& path);
   void CheckRecipients(const Route& route, const FieldPath& path);
+  void CheckEtrnClients(const Route& route, const FieldPath& path);
 
   struct Error {
     int line;  // zero-based; INT_MAX when unknown

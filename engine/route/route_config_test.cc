@@ -21,6 +21,7 @@ config::Config ConfigWithTwoRoutes() {
   hop = route->add_next_hop();
   hop->set_host("mx2.example.net");
   route->add_recipient("bob");
+  route->add_etrn_client("192.0.2.0/24");
   route = config.add_route();
   route->set_domain("*.example.org");
   route->add_next_hop()->set_host("127.0.0.1");
@@ -37,6 +38,7 @@ TEST(RoutesFromConfig, CopiesEveryField) {
   EXPECT_EQ(routes[0].next_hops[1],
             (NextHop{.host = "mx2.example.net", .port = 0, .priority = 0}));
   EXPECT_THAT(routes[0].recipients, ElementsAre("bob"));
+  EXPECT_THAT(routes[0].etrn_clients, ElementsAre("192.0.2.0/24"));
   EXPECT_EQ(routes[1].domain, "*.example.org");
 }
 

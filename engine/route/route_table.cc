@@ -123,6 +123,10 @@ std::string HostProblem(const std::string& host) {
            "\"192.0.2.1\" or \"::1\"";
   }
   if (IsIpAddress(host)) return "";
+  if (std::count(host.begin(), host.end(), ':') == 1) {
+    return "includes a port. Give the host alone and the port in the "
+           "next hop's port";
+  }
   if (absl::StrContains(host, ':')) return "is not a valid IPv6 address";
   std::string problem = DomainProblem(host);
   if (!problem.empty()) return problem;
@@ -177,9 +181,9 @@ absl::Status CheckNextHop(absl::string_view route_name, size_t index,
   return absl::OkStatus();
 }
 
-// Checks one route on its own. Duplicates are checked by the caller.
-absl::Status CheckRoute(size_t index, const Route& route) {
-  const std::string name = RouteName(index, route.domain);
+// Checks one route on its own, naming it `name` in errors. Duplicates are
+// checked by the caller.
+absl::Status CheckRoute(const std::string& name, const Route& route) {
   std::string problem = RouteDomainProblem(route.domain);
   if (!problem.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(name, ": domain ", problem));
@@ -193,6 +197,16 @@ absl::Status CheckRoute(size_t index, const Route& route) {
   for (size_t i = 0; i < route.next_hops.size(); ++i) {
     absl::Status status = CheckNextHop(name, i, route.next_hops[i]);
     if (!status.ok()) return status;
+    const NextHop& hop = route.next_hops[i];
+    for (size_t j = 0; j < i; ++j) {
+      const NextHop& earlier = route.next_hops[j];
+      if (absl::EqualsIgnoreCase(hop.host, earlier.host) &&
+          hop.port == earlier.port) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            name, ": next_hop[", i, "] repeats next_hop[", j, "] (",
+            Quote(hop.host), " port ", hop.port, "). Remove one of them"));
+      }
+    }
   }
   const std::string pattern = absl::AsciiStrToLower(route.domain);
   for (size_t i = 0; i < route.recipients.size(); ++i) {
@@ -201,6 +215,14 @@ absl::Status CheckRoute(size_t index, const Route& route) {
       return absl::InvalidArgumentError(
           absl::StrCat(name, ": recipient[", i, "] ",
                        Quote(route.recipients[i]), " ", problem));
+    }
+  }
+  for (size_t i = 0; i < route.etrn_clients.size(); ++i) {
+    absl::StatusOr<IpPrefix> prefix = IpPrefix::Parse(route.etrn_clients[i]);
+    if (!prefix.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          name, ": etrn_client[", i, "] ", Quote(route.etrn_clients[i]), " ",
+          prefix.status().message()));
     }
   }
   return absl::OkStatus();
@@ -216,6 +238,12 @@ void Normalize(Route* route) {
   }
   for (std::string& recipient : route->recipients) {
     absl::AsciiStrToLower(&recipient);
+  }
+  route->etrn_networks.clear();
+  for (std::string& client : route->etrn_clients) {
+    IpPrefix prefix = *IpPrefix::Parse(client);
+    client = prefix.ToString();
+    route->etrn_networks.push_back(prefix);
   }
 }
 
@@ -238,7 +266,7 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(
   // Lower-case domain -> index of the route that first used it.
   absl::flat_hash_map<std::string, size_t> first_index;
   for (size_t i = 0; i < routes.size(); ++i) {
-    absl::Status status = CheckRoute(i, routes[i]);
+    absl::Status status = CheckRoute(RouteName(i, routes[i].domain), routes[i]);
     if (!status.ok()) return status;
     const auto [it, inserted] =
         first_index.emplace(absl::AsciiStrToLower(routes[i].domain), i);
@@ -257,6 +285,10 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(
     entries.push_back(std::move(entry));
   }
   return std::shared_ptr<const RouteTable>(new RouteTable(std::move(entries)));
+}
+
+absl::Status RouteTable::Validate(const Route& route) {
+  return CheckRoute(absl::StrCat("route ", Quote(route.domain)), route);
 }
 
 std::shared_ptr<const RouteTable> RouteTable::Empty() {
@@ -316,6 +348,26 @@ RecipientVerdict RouteTable::Check(std::string_view local_part,
   return entry->recipient_set.contains(key)
              ? RecipientVerdict::kAccept
              : RecipientVerdict::kUnknownRecipient;
+}
+
+bool RouteTable::AllowsEtrn(std::string_view domain,
+                            std::string_view client_ip) const {
+  const Route* route = Find(domain);
+  return route != nullptr && route->AllowsEtrnFrom(client_ip);
+}
+
+std::vector<const Route*> RouteTable::Routes() const {
+  std::vector<const Route*> routes;
+  routes.reserve(entries_.size());
+  for (const Entry& entry : entries_) routes.push_back(&entry.route);
+  return routes;
+}
+
+bool Route::AllowsEtrnFrom(std::string_view client_ip) const {
+  for (const IpPrefix& network : etrn_networks) {
+    if (network.Contains(client_ip)) return true;
+  }
+  return false;
 }
 
 std::vector<NextHop> OrderNextHops(const Route& route, absl::BitGenRef gen) {

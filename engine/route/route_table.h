@@ -1,6 +1,7 @@
 // RouteTable: the immutable map from a recipient's domain to its route (the
-// next hops that mail for the domain is delivered to, and an optional list
-// of the recipients that the destination accepts).
+// next hops that mail for the domain is delivered to, an optional list of
+// the recipients that the destination accepts, and the clients allowed to
+// send ETRN for it).
 //
 // The control thread builds a table with Build() and publishes it through
 // RouteSnapshot. Nothing changes a table after Build(), so every const
@@ -19,6 +20,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/random/bit_gen_ref.h"
 #include "absl/status/statusor.h"
+#include "engine/route/ip_prefix.h"
 
 namespace ferry::route {
 
@@ -36,8 +38,8 @@ struct NextHop {
   bool operator==(const NextHop&) const = default;
 };
 
-// Route: the next hops for one domain pattern, and its optional recipient
-// list.
+// Route: the next hops for one domain pattern, its optional recipient list
+// and its ETRN clients.
 struct Route {
   // "example.net" matches that domain only. "*.example.net" matches every
   // subdomain of example.net at any depth, but not example.net itself.
@@ -49,10 +51,17 @@ struct Route {
   // a local part ("bob") or a whole address ("bob@example.net"). Build()
   // stores them in lower case.
   std::vector<std::string> recipients;
-  // Client networks allowed to send ETRN for this route's domains, as
-  // addresses or CIDR prefixes ("192.0.2.7", "2001:db8::/32"). Empty: ETRN
-  // is refused for the route.
+  // Clients allowed to send ETRN (RFC 1985) for this route's domains: IP
+  // addresses or CIDR prefixes ("192.0.2.7", "2001:db8::/32"). Empty: no
+  // client may. Build() rewrites each entry in its canonical form.
   std::vector<std::string> etrn_clients;
+  // Set by Build() from etrn_clients, in the same order. Ignored on input.
+  std::vector<IpPrefix> etrn_networks;
+
+  // True iff `client_ip` (an address without brackets or port, as the
+  // listener reports it) is inside one of etrn_networks. REQUIRES: the
+  // route comes from a table, so that etrn_networks is set.
+  bool AllowsEtrnFrom(std::string_view client_ip) const;
 };
 
 // Result of RouteTable::Check() for one RCPT TO.
@@ -69,10 +78,15 @@ class RouteTable {
   // index and domain) and the fix. A route is invalid when its domain is
   // empty, malformed, an IP address or the domain of an earlier route
   // (compared case-insensitively). It is also invalid when it has no next
-  // hop, a next hop's host is malformed or its port is over 65535, or a
-  // recipient entry is empty or in a domain that the route does not match.
+  // hop, a next hop's host is malformed or its port is over 65535, a
+  // recipient entry is empty or in a domain that the route does not match,
+  // or an etrn_clients entry is not an address or CIDR prefix.
   static absl::StatusOr<std::shared_ptr<const RouteTable>> Build(
       std::vector<Route> routes);
+
+  // Checks one route as Build() does, except for duplicates. Messages start
+  // with `route "DOMAIN": ` instead of an index.
+  static absl::Status Validate(const Route& route);
 
   // Returns a table without routes, which denies every domain.
   static std::shared_ptr<const RouteTable> Empty();
@@ -96,6 +110,14 @@ class RouteTable {
   // quotes included.
   RecipientVerdict Check(std::string_view local_part,
                          std::string_view domain) const;
+
+  // True iff a route matches `domain` (as Find() does) and lets
+  // `client_ip` send ETRN for it.
+  bool AllowsEtrn(std::string_view domain, std::string_view client_ip) const;
+
+  // Returns every route, in the order given to Build(). The pointers stay
+  // valid as long as the table does.
+  std::vector<const Route*> Routes() const;
 
   // Number of routes.
   size_t size() const { return entries_.size(); }

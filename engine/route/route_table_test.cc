@@ -41,6 +41,10 @@ std::vector<BuildErrorCase> BuildErrorCases() {
   Route bracketed = MakeRoute("example.net", "[::1]");
   Route short_ipv4 = MakeRoute("example.net", "1.2.3");
   Route bad_ipv6 = MakeRoute("example.net", "fe80::zz");
+  Route host_with_port = MakeRoute("example.net", "mail.example.net:2525");
+  Route repeated_hop = MakeRoute("example.net", "MX.example.com");
+  repeated_hop.next_hops.push_back(
+      NextHop{.host = "mx.example.com", .port = 2525, .priority = 5});
   Route bad_host = MakeRoute("example.net", "mx_1.example.net");
   Route big_port = MakeRoute("example.net");
   big_port.next_hops.push_back(
@@ -53,6 +57,10 @@ std::vector<BuildErrorCase> BuildErrorCases() {
   other_domain.recipients = {"bob@example.org"};
   Route apex_of_wildcard = MakeRoute("*.example.net");
   apex_of_wildcard.recipients = {"bob@example.net"};
+  Route etrn_host_name = MakeRoute("example.net");
+  etrn_host_name.etrn_clients = {"192.0.2.7", "mail.example.net"};
+  Route etrn_host_bits = MakeRoute("example.net");
+  etrn_host_bits.etrn_clients = {"192.0.2.7/24"};
   const std::string long_label(64, 'a');
   const std::string long_name = std::string(250, 'a') + ".net";
   return {
@@ -85,6 +93,10 @@ std::vector<BuildErrorCase> BuildErrorCases() {
       {"BracketedHost", {bracketed}, {"\"[::1]\" is in brackets"}},
       {"ShortIpv4Host", {short_ipv4}, {"not a valid IPv4 address"}},
       {"BadIpv6Host", {bad_ipv6}, {"not a valid IPv6 address"}},
+      {"HostWithPort", {host_with_port}, {"includes a port"}},
+      {"RepeatedNextHop",
+       {repeated_hop},
+       {"next_hop[1] repeats next_hop[0]", "port 2525"}},
       {"UnderscoreHost", {bad_host}, {"host \"mx_1.example.net\""}},
       {"PortOverRange",
        {big_port},
@@ -104,6 +116,13 @@ std::vector<BuildErrorCase> BuildErrorCases() {
       {"RecipientWildcardApex",
        {apex_of_wildcard},
        {"recipient[0] \"bob@example.net\"", "does not match"}},
+      {"EtrnClientHostName",
+       {etrn_host_name},
+       {"route[0] \"example.net\": etrn_client[1] \"mail.example.net\" is "
+        "not an IP address or CIDR prefix"}},
+      {"EtrnClientHostBits",
+       {etrn_host_bits},
+       {"etrn_client[0] \"192.0.2.7/24\"", "\"192.0.2.0/24\""}},
   };
 }
 
@@ -118,6 +137,16 @@ TEST(RouteTableBuild, RejectsInvalidRoutes) {
       EXPECT_THAT(table.status().message(), HasSubstr(part));
     }
   }
+}
+
+TEST(RouteTableValidate, NamesRouteWithoutIndex) {
+  absl::Status status =
+      RouteTable::Validate(MakeRoute("example.net", "mx_1.example.net"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(),
+              HasSubstr("route \"example.net\": next_hop[0] host "
+                        "\"mx_1.example.net\""));
+  EXPECT_TRUE(RouteTable::Validate(MakeRoute("example.net")).ok());
 }
 
 TEST(RouteTableBuild, AcceptsHostForms) {
@@ -143,6 +172,28 @@ TEST(RouteTableBuild, NormalizesCaseAndDefaultPort) {
   EXPECT_EQ(found->next_hops[0].port, 25u);
   EXPECT_THAT(found->recipients,
               ::testing::ElementsAre("bob", "alice@example.net"));
+}
+
+TEST(RouteTableBuild, ParsesEtrnClients) {
+  Route route = MakeRoute("example.net");
+  route.etrn_clients = {"192.0.2.7/32", "2001:DB8::/32"};
+  std::shared_ptr<const RouteTable> table = MustBuild({route});
+  const Route* found = table->Find("example.net");
+  ASSERT_NE(found, nullptr);
+  EXPECT_THAT(found->etrn_clients,
+              ::testing::ElementsAre("192.0.2.7", "2001:db8::/32"));
+  ASSERT_EQ(found->etrn_networks.size(), 2u);
+  EXPECT_EQ(found->etrn_networks[1].ToString(), "2001:db8::/32");
+}
+
+TEST(RouteTableBuild, RoutesKeepsInputOrder) {
+  std::shared_ptr<const RouteTable> table = MustBuild(
+      {MakeRoute("b.example"), MakeRoute("a.example"), MakeRoute("c.example")});
+  std::vector<const Route*> routes = table->Routes();
+  ASSERT_EQ(routes.size(), 3u);
+  EXPECT_EQ(routes[0]->domain, "b.example");
+  EXPECT_EQ(routes[1]->domain, "a.example");
+  EXPECT_EQ(routes[2]->domain, "c.example");
 }
 
 TEST(RouteTableBuild, EmptyListGivesEmptyTable) {
@@ -195,6 +246,26 @@ TEST(RouteTableFind, PicksMostSpecificRoute) {
       EXPECT_EQ(route->domain, test.expected);
     }
   }
+}
+
+TEST(RouteTableEtrn, AllowsListedClientsOnly) {
+  Route exact = MakeRoute("example.net");
+  exact.etrn_clients = {"192.0.2.0/24", "2001:db8::/32"};
+  Route wildcard = MakeRoute("*.example.org");
+  wildcard.etrn_clients = {"198.51.100.7"};
+  Route closed = MakeRoute("example.com");
+  std::shared_ptr<const RouteTable> table =
+      MustBuild({exact, wildcard, closed});
+  EXPECT_TRUE(table->AllowsEtrn("example.net", "192.0.2.200"));
+  EXPECT_TRUE(table->AllowsEtrn("EXAMPLE.net", "::ffff:192.0.2.1"));
+  EXPECT_TRUE(table->AllowsEtrn("example.net", "2001:db8:1::9"));
+  EXPECT_FALSE(table->AllowsEtrn("example.net", "192.0.3.1"));
+  EXPECT_FALSE(table->AllowsEtrn("example.net", "2001:db9::1"));
+  EXPECT_TRUE(table->AllowsEtrn("mx.example.org", "198.51.100.7"));
+  EXPECT_FALSE(table->AllowsEtrn("example.org", "198.51.100.7"));
+  EXPECT_FALSE(table->AllowsEtrn("example.com", "192.0.2.1"));
+  EXPECT_FALSE(table->AllowsEtrn("example.info", "192.0.2.1"));
+  EXPECT_FALSE(table->AllowsEtrn("example.net", "not-an-address"));
 }
 
 TEST(RouteTableFind, WildcardSkipsItsOwnApex) {

@@ -44,7 +44,8 @@ std::string RecipientDomain(const std::string& address) {
   return absl::AsciiStrToLower(address.substr(at + 1));
 }
 
-DeliveryQueue::DeliveryQueue(WorkerContext* context) : context_(context) {}
+DeliveryQueue::DeliveryQueue(WorkerContext* context)
+    : context_(context), gauges_(context->metrics) {}
 
 void DeliveryQueue::SetSpoolDirectories(
     std::vector<std::unique_ptr<SpoolDirectory>> dirs) {
@@ -58,6 +59,7 @@ void DeliveryQueue::Add(std::shared_ptr<QueuedMessage> message) {
     // Still delivered, but operator requests do not find this copy.
     LogWarning(message->envelope.queue_id, "event=duplicate_queue_id");
   }
+  gauges_.Add(message.get());
   // Held recipients wait for a release.
   std::vector<size_t> due;
   for (size_t i = 0; i < message->recipients.size(); ++i) {
@@ -92,6 +94,7 @@ void DeliveryQueue::Enqueue(DeliveryJob job) {
   for (size_t i : job.recipients) {
     job.message->recipients[i].state = QueuedRecipient::State::kReady;
   }
+  gauges_.Update(job.message.get());
   destinations_[domain].ready.push_back(std::move(job));
   Kick(domain);
 }
@@ -102,6 +105,7 @@ void DeliveryQueue::Schedule(DeliveryJob job, absl::Time when) {
     message.recipients[i].state = QueuedRecipient::State::kPending;
     message.recipients[i].next_attempt = when;
   }
+  gauges_.Update(&message);
   // A deferred message may wait for days, so it keeps only the bytes it
   // needs. Not while a job for another destination is active: that job may
   // be sending the body from the chunks that Compact() frees.
@@ -128,6 +132,8 @@ void DeliveryQueue::Kick(const std::string& domain) {
     }
     ++dest.connections;
     ++active_connections_;
+    context_->metrics->outbound_connections.Add(1);
+    context_->metrics->destination_connections.Opened(domain);
     io::Spawn(RunOutbound(context_, domain));
   }
 }
@@ -147,6 +153,8 @@ std::optional<DeliveryJob> DeliveryQueue::NextJob(const std::string& domain) {
 
 void DeliveryQueue::ConnectionClosed(const std::string& domain) {
   --active_connections_;
+  context_->metrics->outbound_connections.Add(-1);
+  context_->metrics->destination_connections.Closed(domain);
   auto it = destinations_.find(domain);
   if (it == destinations_.end()) return;
   --it->second.connections;
@@ -207,6 +215,7 @@ io::Task<void> DeliveryQueue::Complete(DeliveryJob job,
     spool::Outcome outcome =
         MakeOutcome(*message, index, spool::Outcome::kDeferred, now);
     outcome.next_hop = attempt.next_hop;
+    CountOutcome(verdict, now - message->arrival);
     LogInfo(message->envelope.queue_id, "to=<",
             LogQuote(message->envelope.recipients[index].address),
             "> relay=", attempt.next_hop.empty() ? "none" : attempt.next_hop,
@@ -242,6 +251,7 @@ io::Task<void> DeliveryQueue::Complete(DeliveryJob job,
     }
     outcomes.push_back(std::move(outcome));
   }
+  gauges_.Update(message.get());
   // The DSN is spooled before the bounces are recorded, so a crash between
   // the two can repeat a DSN but never lose one.
   if (!bounced.empty()) co_await SendBounce(message, std::move(bounced));
@@ -297,6 +307,7 @@ bool DeliveryQueue::ApplyPendingAction(QueuedMessage& message, size_t index,
   } else if (action == Action::kBounce && deferred) {
     const delivery::Outcome bounce =
         delivery::OperatorBounce(recipient.last_reply);
+    CountOutcome(bounce, absl::Now() - message.arrival);
     recipient.state = QueuedRecipient::State::kBounced;
     recipient.last_reply = bounce.diagnostic;
     outcome->state = spool::Outcome::kBounced;
@@ -310,6 +321,27 @@ bool DeliveryQueue::ApplyPendingAction(QueuedMessage& message, size_t index,
           LogQuote(message.envelope.recipients[index].address),
           "> status=", status, " reason=operator_request");
   return true;
+}
+
+void DeliveryQueue::CountOutcome(const delivery::Outcome& verdict,
+                                 absl::Duration delay) {
+  metrics::WorkerMetrics& worker_metrics = *context_->metrics;
+  switch (verdict.state) {
+    case delivery::DeliveryState::kDelivered:
+      worker_metrics.deliveries[metrics::DeliveryResult::kDelivered].Add();
+      worker_metrics.delivery_delay.Observe(static_cast<uint64_t>(
+          std::max<int64_t>(0, absl::ToInt64Nanoseconds(delay))));
+      return;
+    case delivery::DeliveryState::kBounced:
+      worker_metrics
+          .deliveries[verdict.expired ? metrics::DeliveryResult::kExpired
+                                      : metrics::DeliveryResult::kBounced]
+          .Add();
+      return;
+    case delivery::DeliveryState::kDeferred:
+      worker_metrics.deliveries[metrics::DeliveryResult::kDeferred].Add();
+      return;
+  }
 }
 
 io::Task<void> DeliveryQueue::RecordOutcomes(
@@ -350,6 +382,7 @@ io::Task<void> DeliveryQueue::Finish(std::shared_ptr<QueuedMessage> message) {
   if (slot != messages_.end() && slot->second == message) {
     messages_.erase(slot);
   }
+  gauges_.Remove(message.get());
   LogInfo(message->envelope.queue_id, "event=removed");
   SpoolDirectory* dir = dirs_[message->spool_dir_index].get();
   std::vector<uint64_t> removable =

@@ -33,6 +33,7 @@
 #include "absl/time/time.h"
 #include "engine/delivery/outcome.h"
 #include "engine/io/task.h"
+#include "engine/server/queue_gauges.h"
 #include "engine/server/queue_query.h"
 #include "engine/server/queued_message.h"
 #include "engine/server/worker_context.h"
@@ -168,6 +169,8 @@ class DeliveryQueue {
   void Schedule(DeliveryJob job, absl::Time when);
   void Kick(const std::string& domain);
   void MoveDueJobs(absl::Time now);
+  // Counts one recipient's outcome; `delay` is the time since arrival.
+  void CountOutcome(const delivery::Outcome& verdict, absl::Duration delay);
   io::Task<void> RecordOutcomes(std::shared_ptr<QueuedMessage> message,
                                 std::vector<spool::Outcome> outcomes);
   // Returns false when the records could not be written (logged).
@@ -195,6 +198,7 @@ class DeliveryQueue {
   std::vector<std::unique_ptr<SpoolDirectory>> dirs_;
   absl::flat_hash_map<std::string, Destination> destinations_;
   std::multimap<absl::Time, DeliveryJob> deferred_;
+  QueueGauges gauges_;
   // Every message this worker holds, by queue ID, from Add() to Finish().
   absl::flat_hash_map<std::string, std::shared_ptr<QueuedMessage>> messages_;
   size_t active_connections_ = 0;

@@ -16,11 +16,6 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-absl::Status NotBuiltYet(absl::string_view what) {
-  return absl::UnimplementedError(
-      absl::StrCat(what, " is not available in this ferryd"));
-}
-
 // Sums the sizes of the regular files under `dir`, the spool's segments.
 uint64_t DirectoryBytes(const std::string& dir) {
   std::error_code error;
@@ -46,27 +41,28 @@ EngineControl::EngineControl(EngineParts parts)
 
 // ---- Routes ----
 
-v1::ListRoutesResponse EngineControl::ListRoutes() { return {}; }
+v1::ListRoutesResponse EngineControl::ListRoutes() {
+  return parts_.routes->List();
+}
 
 absl::StatusOr<v1::GetRouteResponse> EngineControl::GetRoute(
-    const v1::GetRouteRequest&) {
-  return NotBuiltYet("GetRoute");
+    const v1::GetRouteRequest& request) {
+  return parts_.routes->Get(request);
 }
 
 absl::StatusOr<v1::PutRouteResponse> EngineControl::PutRoute(
-    const v1::PutRouteRequest&) {
-  return NotBuiltYet("PutRoute");
+    const v1::PutRouteRequest& request) {
+  return parts_.routes->Put(request);
 }
 
 absl::StatusOr<v1::DeleteRouteResponse> EngineControl::DeleteRoute(
-    const v1::DeleteRouteRequest&) {
-  return NotBuiltYet("DeleteRoute");
+    const v1::DeleteRouteRequest& request) {
+  return parts_.routes->Delete(request);
 }
 
 std::vector<v1::RouteEvent> EngineControl::WaitRouteEvents(
-    uint64_t, absl::Duration timeout) {
-  absl::SleepFor(timeout);
-  return {};
+    uint64_t after_version, absl::Duration timeout) {
+  return parts_.routes->WaitEvents(after_version, timeout);
 }
 
 // ---- Queue ----
@@ -94,7 +90,13 @@ absl::StatusOr<v1::QueueSummaryResponse> EngineControl::QueueSummary() {
 
 v1::GetMetricsResponse EngineControl::GetMetrics() {
   v1::GetMetricsResponse response;
-  *response.mutable_time() = TimeUtil::GetCurrentTime();
+  const absl::Time now = absl::Now();
+  *response.mutable_time() =
+      TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
+  if (parts_.metrics == nullptr) return response;
+  for (v1::Metric& metric : parts_.metrics->Collect(now)) {
+    *response.add_metric() = std::move(metric);
+  }
   return response;
 }
 
@@ -120,6 +122,24 @@ v1::GetStatusResponse EngineControl::GetStatus() {
                                 fs.f_frsize);
     status.set_spool_total_bytes(static_cast<uint64_t>(fs.f_blocks) *
                                  fs.f_frsize);
+  }
+  status.set_route_version(parts_.routes->version());
+  if (parts_.metrics != nullptr) {
+    for (const v1::Metric& metric : parts_.metrics->Collect()) {
+      if (metric.name() == "ferry_queue_messages") {
+        status.set_queued_messages(status.queued_messages() +
+                                   static_cast<uint64_t>(metric.gauge()));
+      } else if (metric.name() == "ferry_open_connections") {
+        const auto direction = metric.label().find("direction");
+        if (direction == metric.label().end()) continue;
+        const uint64_t count = static_cast<uint64_t>(metric.gauge());
+        if (direction->second == "inbound") {
+          status.set_inbound_connections(count);
+        } else if (direction->second == "outbound") {
+          status.set_outbound_connections(count);
+        }
+      }
+    }
   }
   status.set_config_file(parts_.config_path);
   status.set_pid(getpid());

@@ -14,6 +14,8 @@
 
 #include "absl/time/time.h"
 #include "engine/control/control.h"
+#include "engine/route/route_store.h"
+#include "engine/metrics/registry.h"
 #include "engine/server/queue_control.h"
 #include "engine/server/settings.h"
 #include "engine/server/worker.h"
@@ -29,6 +31,8 @@ struct EngineParts {
   std::string config_path;
   const Settings* settings = nullptr;
   std::vector<Worker*> workers;
+  route::RouteStore* routes = nullptr;
+  const metrics::Registry* metrics = nullptr;
   // The Queue service's requests, fanned out to the workers.
   QueueControl* queue = nullptr;
   // Re-reads the configuration file and applies what can change while

@@ -4,7 +4,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/base/log.h"
-#include "engine/server/etrn_access.h"
 #include "engine/server/queue_control.h"
 #include "engine/server/queue_query.h"
 
@@ -15,7 +14,7 @@ EtrnStarter::Result EtrnStarter::StartQueue(const smtp::EtrnNode& node,
   const std::shared_ptr<const route::RouteTable> table =
       context_->routes->Load();
   Result result = Result::kStarted;
-  if (!EtrnAllowed(*table, node.name, client_ip)) {
+  if (!table->AllowsEtrn(node.name, client_ip)) {
     result = Result::kNotAllowed;
   } else if (context_->stopping) {
     result = Result::kUnavailable;

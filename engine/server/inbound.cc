@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/base/log.h"
+#include "engine/metrics/clock.h"
+#include "engine/metrics/reply_counter.h"
 #include "engine/server/etrn_starter.h"
 #include "engine/server/message_store.h"
 
@@ -49,8 +51,22 @@ void AccountContent(WorkerContext* context, smtp::ServerSession& session,
              "event=out_of_memory receiving_bytes=", context->receiving_bytes,
              " max_receiving_bytes=", context->settings->max_receiving_bytes);
   session.OutOfMemory();
+  const auto reason = metrics::MessageRejection::kMaxReceivingBytes;
+  context->metrics->messages_rejected[reason].Add();
   context->receiving_bytes -= now;
   *counted = 0;
+}
+
+metrics::MessageRejection RejectionReason(smtp::ContentRejection reason) {
+  switch (reason) {
+    case smtp::ContentRejection::kTooLarge:
+      return metrics::MessageRejection::kMessageTooLarge;
+    case smtp::ContentRejection::kBareLineEnding:
+      return metrics::MessageRejection::kBareLineEnding;
+    case smtp::ContentRejection::kMailLoop:
+      return metrics::MessageRejection::kMailLoop;
+  }
+  return metrics::MessageRejection::kMessageTooLarge;
 }
 
 }  // namespace
@@ -64,8 +80,17 @@ io::Task<void> ServeInbound(WorkerContext* context,
   EtrnStarter etrn(context, id);
   if (context->queue_control != nullptr) session.SetQueueStarter(&etrn);
   LogInfo(id, "event=connect client=", connection->client_ip);
+  metrics::WorkerMetrics* worker_metrics = context->metrics;
+  session.set_on_content_rejected(
+      [worker_metrics](smtp::ContentRejection reason) {
+        worker_metrics->messages_rejected[RejectionReason(reason)].Add();
+      });
   bool stopped_once = false;
   uint64_t counted = 0;  // this session's share of receiving_bytes
+  uint64_t last_read_at = 0;  // MonotonicNanos() when the last read ended
+  // When the end of data of the message whose 250 is in the output
+  // arrived; 0 when none is.
+  uint64_t stored_end_of_data_at = 0;
   while (true) {
     if (connection->stop_requested && !stopped_once) {
       stopped_once = true;
@@ -79,6 +104,12 @@ io::Task<void> ServeInbound(WorkerContext* context,
         LogInfo(id, "event=disconnect reason=send_failed");
         break;
       }
+      metrics::CountSmtpReplies(output, worker_metrics);
+      if (stored_end_of_data_at != 0) {
+        worker_metrics->end_of_data_to_250.Observe(metrics::MonotonicNanos() -
+                                                   stored_end_of_data_at);
+        stored_end_of_data_at = 0;
+      }
     }
     if (session.closing()) {
       LogInfo(id, "event=disconnect reason=closed");
@@ -88,14 +119,26 @@ io::Task<void> ServeInbound(WorkerContext* context,
       // The content now belongs to the queued message.
       context->receiving_bytes -= counted;
       counted = 0;
+      // The message ended in the last read.
+      const uint64_t end_of_data_at = last_read_at;
+      smtp::Transaction transaction = session.TakeMessage();
+      const uint64_t size = transaction.size;
       absl::StatusOr<std::string> queue_id = co_await AcceptMessage(
-          context, session.TakeMessage(), connection->client_ip);
+          context, std::move(transaction), connection->client_ip);
       if (queue_id.ok()) {
         session.MessageStored(*queue_id);
+        worker_metrics->messages_received.Add();
+        worker_metrics->messages_received_bytes.Add(size);
+        stored_end_of_data_at = end_of_data_at;
       } else {
         LogError(id, "event=spool_failed error=",
                  LogQuote(queue_id.status().message()));
         session.MessageFailed(queue_id.status());
+        const metrics::MessageRejection reason =
+            absl::IsResourceExhausted(queue_id.status())
+                ? metrics::MessageRejection::kSpoolFull
+                : metrics::MessageRejection::kSpoolUnavailable;
+        worker_metrics->messages_rejected[reason].Add();
       }
       continue;
     }
@@ -111,6 +154,7 @@ io::Task<void> ServeInbound(WorkerContext* context,
     connection->pending_read = &read;
     const int n = co_await read;
     connection->pending_read = nullptr;
+    last_read_at = metrics::MonotonicNanos();
     if (n == -ECANCELED) {
       if (connection->stop_requested) continue;
       LogInfo(id, "event=timeout phase=",
@@ -134,7 +178,8 @@ io::Task<void> ServeInbound(WorkerContext* context,
 
 io::Task<void> RejectConnection(WorkerContext* context, int fd,
                                 std::string reply) {
-  co_await SendAll(context, fd, reply, absl::Seconds(5));
+  const bool sent = co_await SendAll(context, fd, reply, absl::Seconds(5));
+  if (sent) metrics::CountSmtpReplies(reply, context->metrics);
   co_await context->ring->Close(fd);
 }
 

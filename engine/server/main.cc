@@ -14,13 +14,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "admin/metrics_http.h"
 #include "admin/server/admin_server.h"
 #include "engine/base/log.h"
 #include "engine/config/config.h"
 #include "engine/config/usage.h"
 #include "engine/io/probe.h"
+#include "engine/metrics/registry.h"
 #include "engine/route/route_config.h"
 #include "engine/route/route_snapshot.h"
+#include "engine/route/route_store.h"
 #include "engine/server/connection_limiter.h"
 #include "engine/server/engine_control.h"
 #include "engine/server/listener.h"
@@ -102,10 +105,11 @@ sigset_t BlockSignals() {
   return set;
 }
 
-// Re-reads the configuration file and publishes its routes. Used by
+// Re-reads the configuration file and hands its routes to the route store,
+// which applies them unless the admin API manages the routes. Used by
 // SIGHUP and the admin API's Reload.
 absl::StatusOr<admin::v1::ReloadResponse> ReloadConfig(
-    const Flags& flags, route::RouteSnapshot* routes) {
+    const Flags& flags, route::RouteStore* store) {
   if (!flags.config_path) {
     LogInfo("", "event=reload_skipped reason=no_config_file");
     return absl::FailedPreconditionError(
@@ -113,23 +117,52 @@ absl::StatusOr<admin::v1::ReloadResponse> ReloadConfig(
         "no file to reload");
   }
   absl::StatusOr<config::Config> config = LoadConfig(flags);
-  absl::StatusOr<std::shared_ptr<const route::RouteTable>> table =
-      config.ok() ? route::BuildRouteTable(*config)
-                  : absl::StatusOr<std::shared_ptr<const route::RouteTable>>(
-                        config.status());
-  if (!table.ok()) {
+  absl::StatusOr<route::RouteStore::ReseedResult> result =
+      config.ok()
+          ? store->ReseedFromConfig(route::RoutesFromConfig(*config))
+          : absl::StatusOr<route::RouteStore::ReseedResult>(config.status());
+  if (!result.ok()) {
     LogError("", "event=reload_failed keeping=old_routes error=",
-             LogQuote(table.status().message(), 2000));
-    return absl::InvalidArgumentError(
-        absl::StrCat("the configuration was not applied: ",
-                     table.status().message()));
+             LogQuote(result.status().message(), 2000));
+    return absl::Status(result.status().code(),
+                        absl::StrCat("the configuration was not applied: ",
+                                     result.status().message()));
   }
-  routes->Publish(*table);
-  LogInfo("", "event=routes_reloaded routes=", config->route_size());
+  if (result->outcome == route::RouteStore::ReseedOutcome::kIgnored) {
+    LogWarning("",
+               "event=routes_reload_skipped reason=admin_api since_version=",
+               store->admin_api_since_version(),
+               " detail=", LogQuote(result->summary));
+  } else {
+    LogInfo("", "event=routes_reloaded version=", result->version,
+            " routes=", store->size(), " changed=", result->changed_routes);
+  }
   admin::v1::ReloadResponse response;
-  response.add_applied(absl::StrCat("routes: ", config->route_size(),
-                                    " from ", *flags.config_path));
+  response.add_applied(result->summary);
   return response;
+}
+
+// Opens the route store on <spool_dir>/routes.pb, publishing its table to
+// `snapshot`, and logs where the routes came from.
+absl::StatusOr<std::unique_ptr<route::RouteStore>> OpenRouteStore(
+    const Settings& settings, const config::Config& config,
+    route::RouteSnapshot* snapshot) {
+  route::RouteStore::Options options;
+  options.state_path = absl::StrCat(settings.spool_dir, "/routes.pb");
+  absl::StatusOr<std::unique_ptr<route::RouteStore>> store =
+      route::RouteStore::Open(options, route::RoutesFromConfig(config),
+                              snapshot);
+  if (!store.ok()) return store.status();
+  const route::RouteStore& opened = **store;
+  LogInfo("", "event=routes_loaded source=",
+          opened.follows_config() ? "config" : "state",
+          " version=", opened.version(), " routes=", opened.size(),
+          " state_file=", options.state_path);
+  if (!opened.follows_config() && config.route_size() > 0) {
+    LogWarning("", "event=config_routes_ignored reason=admin_api",
+               " since_version=", opened.admin_api_since_version());
+  }
+  return store;
 }
 
 int Fail(const absl::Status& status) {
@@ -148,9 +181,6 @@ int Run(const Flags& flags) {
   }
   absl::Status probe = io::ProbeRequiredOperations();
   if (!probe.ok()) return Fail(probe);
-  absl::StatusOr<std::shared_ptr<const route::RouteTable>> table =
-      route::BuildRouteTable(resolved->config);
-  if (!table.ok()) return Fail(table.status());
   absl::StatusOr<Settings> settings = MakeSettings(*resolved);
   if (!settings.ok()) return Fail(settings.status());
 
@@ -160,19 +190,26 @@ int Run(const Flags& flags) {
   }
   const sigset_t signals = BlockSignals();
   AppendToStderrFile();
-  route::RouteSnapshot routes(*table);
   absl::StatusOr<std::vector<WorkerSpoolState>> spool =
       LoadSpool(settings->spool_dir, settings->workers);
   if (!spool.ok()) return Fail(spool.status());
+  // After LoadSpool(), which creates the spool directory that contains the
+  // route store's state file, and before any worker looks up a route.
+  route::RouteSnapshot routes;
+  absl::StatusOr<std::unique_ptr<route::RouteStore>> route_store =
+      OpenRouteStore(*settings, resolved->config, &routes);
+  if (!route_store.ok()) return Fail(route_store.status());
   ConnectionLimiter limiter(settings->max_connections,
                             settings->max_connections_per_address);
+  metrics::Registry metrics_registry(settings->spool_dir);
   // Declared before the workers so that it outlives their threads, which
   // use it for ETRN.
   std::unique_ptr<QueueControl> queue_control;
   std::vector<std::unique_ptr<Worker>> workers;
   for (int k = 0; k < settings->workers; ++k) {
     workers.push_back(std::make_unique<Worker>(k, &*settings, &routes, &limiter,
-                                               std::move((*spool)[k])));
+                                               std::move((*spool)[k]),
+                                               metrics_registry.AddWorker()));
   }
   std::vector<Worker*> worker_pointers;
   for (auto& worker : workers) worker_pointers.push_back(worker.get());
@@ -190,8 +227,12 @@ int Run(const Flags& flags) {
   parts.config_path = flags.config_path.value_or("");
   parts.settings = &*settings;
   for (auto& worker : workers) parts.workers.push_back(worker.get());
+  parts.routes = route_store->get();
   parts.queue = queue_control.get();
-  parts.reload = [&flags, &routes] { return ReloadConfig(flags, &routes); };
+  parts.reload = [&flags, &route_store] {
+    return ReloadConfig(flags, route_store->get());
+  };
+  parts.metrics = &metrics_registry;
   EngineControl control(std::move(parts));
   absl::StatusOr<std::unique_ptr<admin::AdminServer>> admin_server =
       admin::AdminServer::Start(resolved->config.admin(), &control);
@@ -202,28 +243,48 @@ int Run(const Flags& flags) {
     for (auto& worker : workers) worker->Join();
     return Fail(admin_server.status());
   }
+  std::unique_ptr<admin::MetricsHttpServer> metrics_http;
+  if (!resolved->config.metrics_listen().empty()) {
+    absl::StatusOr<std::unique_ptr<admin::MetricsHttpServer>> started =
+        admin::MetricsHttpServer::Start(resolved->config.metrics_listen(),
+                                        &control);
+    if (!started.ok()) {
+      LogError("", "event=start_failed error=",
+               LogQuote(started.status().message(), 500));
+      (*admin_server)->Shutdown();
+      for (auto& worker : workers) worker->Stop();
+      for (auto& worker : workers) worker->Join();
+      return Fail(started.status());
+    }
+    metrics_http = *std::move(started);
+  }
   std::vector<std::string> listen;
   for (const auto& address : settings->listen) {
     listen.push_back(address.ToString());
   }
-  LogInfo(
-      "", "event=started version=", kVersion, " workers=", settings->workers,
-      " listen=", absl::StrJoin(listen, ","), " spool=", settings->spool_dir,
-      " routes=", resolved->config.route_size(), " admin=",
-      absl::StrJoin((*admin_server)->addresses(), ","));
+  LogInfo("", "event=started version=", kVersion,
+          " workers=", settings->workers,
+          " listen=", absl::StrJoin(listen, ","),
+          " spool=", settings->spool_dir, " routes=", (*route_store)->size(),
+          " admin=", absl::StrJoin((*admin_server)->addresses(), ","));
   while (true) {
     int signal_number = 0;
     sigwait(&signals, &signal_number);
     if (signal_number == SIGHUP) {
-      ReloadConfig(flags, &routes).IgnoreError();
+      ReloadConfig(flags, route_store->get()).IgnoreError();
       continue;
     }
     LogInfo("", "event=stopping signal=", strsignal(signal_number));
     break;
   }
+  // Ends route watch streams at once, so the admin server's shutdown does
+  // not wait for them.
+  (*route_store)->Shutdown();
   (*admin_server)->Shutdown();
   for (auto& worker : workers) worker->Stop();
   for (auto& worker : workers) worker->Join();
+  // Stopped last, so that Prometheus can scrape while workers finish.
+  if (metrics_http != nullptr) metrics_http->Shutdown();
   LogInfo("", "event=stopped");
   return 0;
 }

@@ -78,6 +78,9 @@ class OutboundRun {
   io::Task<void> Quit();
   io::Task<void> Close();
   absl::Duration CurrentTimeout() const;
+  void CountAttempt(metrics::OutboundResult result) {
+    context_->metrics->outbound_connections_total[result].Add();
+  }
 
   WorkerContext* context_;
   std::string domain_;
@@ -179,6 +182,7 @@ io::Task<bool> OutboundRun::TryNextHop(const route::NextHop& hop,
   const int fd =
       socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
   if (fd < 0) {
+    CountAttempt(metrics::OutboundResult::kConnectFailed);
     last_failure_ = LocalReply(
         451, "4.3.0", absl::StrCat("socket failed: ", strerror(errno)));
     last_failure_hop_ = name;
@@ -193,6 +197,7 @@ io::Task<bool> OutboundRun::TryNextHop(const route::NextHop& hop,
       context_->settings->client.connect);
   if (rc < 0) {
     close(fd);
+    CountAttempt(metrics::OutboundResult::kConnectFailed);
     last_failure_ = LocalReply(
         451, "4.4.1",
         absl::StrCat("connect to ", name, " failed: ",
@@ -208,7 +213,11 @@ io::Task<bool> OutboundRun::TryNextHop(const route::NextHop& hop,
   options.helo_name = context_->settings->hostname;
   conn_.session.emplace(options);
   const bool ready = co_await WaitUntilReady();
-  if (ready) co_return true;
+  if (ready) {
+    CountAttempt(metrics::OutboundResult::kConnected);
+    co_return true;
+  }
+  CountAttempt(metrics::OutboundResult::kSessionFailed);
   // The greeting or EHLO/HELO failed: that next hop is not usable now.
   last_failure_ =
       LocalReply(451, "4.4.2",
@@ -229,6 +238,7 @@ io::Task<bool> OutboundRun::Open(const route::Route& route) {
         co_await context_->resolver->Resolve(hop.host,
                                              static_cast<uint16_t>(hop.port));
     if (!addresses.ok()) {
+      CountAttempt(metrics::OutboundResult::kResolveFailed);
       last_failure_ =
           LocalReply(451, "4.4.3",
                      absl::StrCat("cannot resolve next hop ", hop.host, ": ",

@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "engine/metrics/worker_metrics.h"
 #include "engine/route/route_snapshot.h"
 #include "engine/server/connection_limiter.h"
 #include "engine/server/spool_loader.h"
@@ -116,8 +117,10 @@ class QueueControlTest : public testing::Test {
     ASSERT_TRUE(spool.ok()) << spool.status();
     std::vector<Worker*> pointers;
     for (int k = 0; k < count; ++k) {
+      metrics_.push_back(std::make_unique<metrics::WorkerMetrics>());
       workers_.push_back(std::make_unique<Worker>(
-          k, &settings_, &routes_, &limiter_, std::move((*spool)[k])));
+          k, &settings_, &routes_, &limiter_, std::move((*spool)[k]),
+          metrics_.back().get()));
       pointers.push_back(workers_.back().get());
     }
     QueueControl::Options options;
@@ -139,6 +142,7 @@ class QueueControlTest : public testing::Test {
     JoinWorkers();
     workers_.clear();
     control_.reset();
+    metrics_.clear();
   }
 
   void RestartWorkers(int count) {
@@ -213,6 +217,7 @@ class QueueControlTest : public testing::Test {
   Settings settings_;
   route::RouteSnapshot routes_;
   ConnectionLimiter limiter_;
+  std::vector<std::unique_ptr<metrics::WorkerMetrics>> metrics_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<QueueControl> control_;
 };

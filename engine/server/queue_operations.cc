@@ -11,7 +11,6 @@
 #include "engine/base/log.h"
 #include "engine/delivery/outcome.h"
 #include "engine/server/delivery_queue.h"
-#include "engine/server/etrn_access.h"
 
 namespace ferry::server {
 
@@ -58,9 +57,8 @@ std::vector<DeliveryQueue::Selection> DeliveryQueue::Select(
     selection.message = message;
     for (size_t i = 0; i < message->recipients.size(); ++i) {
       if (!filter.SelectsRecipient(*message, i)) continue;
-      if (table != nullptr &&
-          !EtrnAllowed(*table, message->recipients[i].domain,
-                       *filter.etrn_client)) {
+      if (table != nullptr && !table->AllowsEtrn(message->recipients[i].domain,
+                                                 *filter.etrn_client)) {
         continue;
       }
       selection.recipients.push_back(i);
@@ -231,6 +229,7 @@ void DeliveryQueue::Hold(const QueueFilter& filter, ActionDone done) {
     if (s.outcomes.empty()) continue;
     ++counts.messages;
     counts.recipients += s.outcomes.size();
+    gauges_.Update(&message);
     LogInfo(message.envelope.queue_id,
             "event=held recipients=", s.outcomes.size());
   }
@@ -292,6 +291,7 @@ void DeliveryQueue::Delete(const QueueFilter& filter, ActionDone done) {
     if (s.outcomes.empty()) continue;
     ++counts.messages;
     counts.recipients += s.outcomes.size();
+    gauges_.Update(&message);
   }
   RemoveWaitingJobs();
   PersistAction(std::move(selections), counts, std::move(done));
@@ -311,6 +311,7 @@ void DeliveryQueue::Bounce(const QueueFilter& filter, ActionDone done) {
         continue;
       }
       const delivery::Outcome bounce = delivery::OperatorBounce(r.last_reply);
+      CountOutcome(bounce, now - message.arrival);
       r.state = State::kBounced;
       r.last_reply = bounce.diagnostic;
       s.outcomes.push_back(
@@ -324,6 +325,7 @@ void DeliveryQueue::Bounce(const QueueFilter& filter, ActionDone done) {
     if (s.outcomes.empty()) continue;
     ++counts.messages;
     counts.recipients += s.outcomes.size();
+    gauges_.Update(&message);
   }
   RemoveWaitingJobs();
   PersistAction(std::move(selections), counts, std::move(done));

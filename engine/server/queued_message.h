@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "engine/metrics/worker_metrics.h"
 #include "engine/smtp/message_body.h"
 #include "engine/spool/record.h"
 
@@ -59,6 +60,13 @@ struct QueuedMessage {
   std::vector<QueuedRecipient> recipients;  // parallel to envelope's
   // Set once the delivery queue has let go of the message.
   bool removed = false;
+  // The state and size under which the worker's queue gauges count the
+  // message (see QueueGauges).
+  struct GaugeEntry {
+    bool counted = false;
+    metrics::QueueState state = metrics::QueueState::kQueued;
+    uint64_t bytes = 0;  // body octets when counting started
+  } gauge;
 
   // True when every recipient is delivered, bounced or deleted.
   bool finished() const {

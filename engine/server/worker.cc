@@ -58,14 +58,15 @@ std::string PeerAddress(int fd) {
 
 Worker::Worker(int index, const Settings* settings,
                const route::RouteSnapshot* routes, ConnectionLimiter* limiter,
-               WorkerSpoolState spool)
+               WorkerSpoolState spool, metrics::WorkerMetrics* metrics)
     : index_(index),
       settings_(settings),
       limiter_(limiter),
       route_reader_(routes),
-      policy_(&route_reader_),
+      policy_(&route_reader_, metrics),
       spool_state_(std::move(spool)) {
   context_.index = index;
+  context_.metrics = metrics;
   context_.tag = absl::StrCat("w", index);
   context_.settings = settings;
   context_.routes = &route_reader_;
@@ -171,6 +172,7 @@ void Worker::OpenSpoolWriter(size_t index) {
   SpoolDirectory* dir = queue_->spool_directory(index);
   dir->writer = std::make_unique<spool::SpoolWriter>(&ring_, dir->path,
                                                      settings_->segment_size);
+  dir->writer->set_metrics(context_.metrics);
   dir->writer->SetOnSegmentOpened(
       [this, index](uint64_t s) { OnSegmentOpened(index, s); });
   absl::Status status = dir->writer->Open(dir->next_sequence);
@@ -358,8 +360,13 @@ io::Task<void> Worker::Serve(int fd) {
   const int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   const ConnectionLimiter::Verdict verdict = limiter_->TryAcquire(ip);
+  metrics::WorkerMetrics* worker_metrics = context_.metrics;
   if (verdict != ConnectionLimiter::Verdict::kAccept) {
     const bool total = verdict == ConnectionLimiter::Verdict::kTooManyTotal;
+    const metrics::InboundResult result =
+        total ? metrics::InboundResult::kRejectedMaxConnections
+              : metrics::InboundResult::kRejectedMaxConnectionsPerAddress;
+    worker_metrics->inbound_connections_total[result].Add();
     LogRejection(ip, total ? "max_connections" : "max_connections_per_address");
     co_await RejectConnection(
         &context_, fd,
@@ -375,7 +382,11 @@ io::Task<void> Worker::Serve(int fd) {
   it->client_ip = ip;
   it->session_id = absl::StrCat(context_.tag, "-", ++session_counter_);
   it->stop_requested = stopping_;
+  const metrics::InboundResult accepted = metrics::InboundResult::kAccepted;
+  worker_metrics->inbound_connections_total[accepted].Add();
+  worker_metrics->inbound_connections.Add(1);
   co_await ServeInbound(&context_, &policy_, &*it);
+  worker_metrics->inbound_connections.Add(-1);
   inbound_.erase(it);
   limiter_->Release(ip);
 }

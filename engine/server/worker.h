@@ -37,9 +37,10 @@ namespace ferry::server {
 
 class Worker {
  public:
+  // `metrics` (from the metrics registry) must outlive the worker.
   Worker(int index, const Settings* settings,
          const route::RouteSnapshot* routes, ConnectionLimiter* limiter,
-         WorkerSpoolState spool);
+         WorkerSpoolState spool, metrics::WorkerMetrics* metrics);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;

@@ -11,6 +11,7 @@
 #include "absl/random/random.h"
 #include "engine/dns/resolver.h"
 #include "engine/io/ring.h"
+#include "engine/metrics/worker_metrics.h"
 #include "engine/route/route_snapshot.h"
 #include "engine/server/settings.h"
 #include "engine/spool/spool_writer.h"
@@ -30,6 +31,8 @@ struct WorkerContext {
   // This worker's reader of the published routing table.
   route::RouteSnapshot::Reader* routes = nullptr;
   DeliveryQueue* queue = nullptr;
+  // This worker's metrics, owned by the metrics registry. Never null.
+  metrics::WorkerMetrics* metrics = nullptr;
   // Fan-out of queue requests to every worker, for ETRN; nullptr when
   // ETRN is not offered.
   QueueControl* queue_control = nullptr;

@@ -501,7 +501,7 @@ std::optional<Reply> ServerSession::OnEtrn(const Command& command) {
 // ---- End of content ----
 
 void ServerSession::FinishData() {
-  const std::optional<Reply> rejection =
+  const std::optional<Rejection> rejection =
       CheckContent(scanner_->bare_line_ending_rejected(), scanner_->too_large(),
                    scanner_->received_count());
   const bool has_8bit = scanner_->has_8bit();
@@ -509,8 +509,7 @@ void ServerSession::FinishData() {
   scanner_.reset();
   state_ = State::kCommand;
   if (rejection.has_value()) {
-    ResetTransaction();
-    Respond(*rejection, false);
+    RejectContent(*rejection);
     return;
   }
   CompleteMessage(has_8bit, size);
@@ -525,8 +524,7 @@ void ServerSession::FinishChunk() {
   if (chunk_too_large_) {
     // The rest of the transaction is void, and later BDAT chunks get 503
     // (RFC 3030).
-    ResetTransaction();
-    Respond(SizeExceeded(), false);
+    RejectContent(Rejection{ContentRejection::kTooLarge, SizeExceeded()});
     return;
   }
   if (!chunk_.last) {
@@ -535,32 +533,40 @@ void ServerSession::FinishChunk() {
     return;
   }
   stuffer_->Finish(&body_);
-  const std::optional<Reply> rejection = CheckContent(
+  const std::optional<Rejection> rejection = CheckContent(
       stuffer_->bare_line_ending_rejected(),
       stuffer_->size() > options_.max_message_size, stuffer_->received_count());
   if (rejection.has_value()) {
-    ResetTransaction();
-    Respond(*rejection, false);
+    RejectContent(*rejection);
     return;
   }
   CompleteMessage(stuffer_->has_8bit(), stuffer_->size());
 }
 
-std::optional<Reply> ServerSession::CheckContent(bool bare_line_ending,
-                                                 bool too_large,
-                                                 int received_count) const {
-  if (too_large) return SizeExceeded();
+std::optional<ServerSession::Rejection> ServerSession::CheckContent(
+    bool bare_line_ending, bool too_large, int received_count) const {
+  if (too_large) return Rejection{ContentRejection::kTooLarge, SizeExceeded()};
   if (bare_line_ending) {
-    return MakeReply(550, "5.6.0",
-                     "Message contains a bare CR or LF; lines must end in "
-                     "CRLF");
+    return Rejection{
+        ContentRejection::kBareLineEnding,
+        MakeReply(550, "5.6.0",
+                  "Message contains a bare CR or LF; lines must end in "
+                  "CRLF")};
   }
   if (received_count >= options_.max_received_headers) {
-    return MakeReply(554, "5.4.6",
-                     absl::StrCat("Too many Received header fields (",
-                                  received_count, "): mail loop detected"));
+    return Rejection{
+        ContentRejection::kMailLoop,
+        MakeReply(554, "5.4.6",
+                  absl::StrCat("Too many Received header fields (",
+                               received_count, "): mail loop detected"))};
   }
   return std::nullopt;
+}
+
+void ServerSession::RejectContent(const Rejection& rejection) {
+  ResetTransaction();
+  if (on_content_rejected_) on_content_rejected_(rejection.reason);
+  Respond(rejection.reply, false);
 }
 
 void ServerSession::CompleteMessage(bool has_8bit, uint64_t size) {

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,6 +69,13 @@ class RecipientPolicy {
   // Returns the verdict for one recipient. The domain is empty for the
   // "<Postmaster>" forward-path.
   virtual Verdict Check(const Path& recipient) const = 0;
+};
+
+// The reason a session rejected a message after receiving its content.
+enum class ContentRejection {
+  kTooLarge,        // 552 5.3.4: over max_message_size
+  kBareLineEnding,  // 550 5.6.0 under BareLineEnding::kReject
+  kMailLoop,        // 554 5.4.6: max_received_headers reached
 };
 
 struct Recipient {
@@ -149,6 +157,12 @@ class ServerSession {
   bool closing() const { return state_ == State::kClosed; }
 
   Phase phase() const;
+
+  // Sets a function that the session calls (from Commit()) once for each
+  // message whose content it rejects, with the reason. Used for metrics.
+  void set_on_content_rejected(std::function<void(ContentRejection)> f) {
+    on_content_rejected_ = std::move(f);
+  }
 
   // Returns the octets of message content held for the transaction in
   // progress (DATA or BDAT content received so far).
@@ -237,9 +251,15 @@ class ServerSession {
   std::optional<Reply> CheckChunkAllowed() const;
   void FinishData();
   void FinishChunk();
-  // Returns the reply that rejects finished content, if any.
-  std::optional<Reply> CheckContent(bool bare_line_ending, bool too_large,
-                                    int received_count) const;
+  struct Rejection {
+    ContentRejection reason;
+    Reply reply;
+  };
+  // Returns the rejection of finished content, if any.
+  std::optional<Rejection> CheckContent(bool bare_line_ending, bool too_large,
+                                        int received_count) const;
+  // Drops the transaction and sends the rejection of its content.
+  void RejectContent(const Rejection& rejection);
   void CompleteMessage(bool has_8bit, uint64_t size);
   void AnswerMessage(const Reply& reply);
 
@@ -279,6 +299,7 @@ class ServerSession {
   bool chunk_too_large_ = false;
   Chunk chunk_;
   std::optional<Transaction> message_;  // finished, not yet taken
+  std::function<void(ContentRejection)> on_content_rejected_;
 };
 
 }  // namespace ferry::smtp

@@ -876,6 +876,53 @@ TEST(ServerSessionTest, BdatBareLfRejectedUnderRejectPolicy) {
   EXPECT_TRUE(client.messages().empty());
 }
 
+TEST(ServerSessionTest, ContentRejectionReportsReason) {
+  struct Case {
+    std::string name;
+    BareLineEnding bare_line_ending;
+    std::string input;
+    ContentRejection reason;
+  };
+  const std::string big(kMaxSize + 10, 'x');
+  const std::vector<Case> cases = {
+      {"DataTooLarge", BareLineEnding::kNormalize,
+       absl::StrCat(kEnvelope, "DATA\r\n", big, "\r\n.\r\n"),
+       ContentRejection::kTooLarge},
+      {"BdatTooLarge", BareLineEnding::kNormalize,
+       absl::StrCat(kEnvelope, "BDAT ", big.size(), " LAST\r\n", big),
+       ContentRejection::kTooLarge},
+      {"MailLoop", BareLineEnding::kNormalize,
+       absl::StrCat(kEnvelope, "DATA\r\n", ReceivedFields(50),
+                    "\r\nx\r\n.\r\n"),
+       ContentRejection::kMailLoop},
+      {"BareLf", BareLineEnding::kReject,
+       absl::StrCat(kEnvelope, "BDAT 5 LAST\r\na\n.\nb"),
+       ContentRejection::kBareLineEnding},
+  };
+  for (const Case& c : cases) {
+    ServerSessionOptions options = TestOptions();
+    options.bare_line_ending = c.bare_line_ending;
+    Client client(options);
+    std::vector<ContentRejection> reasons;
+    client.session().set_on_content_rejected(
+        [&reasons](ContentRejection reason) { reasons.push_back(reason); });
+    client.Send(c.input, 65536);
+    ASSERT_EQ(reasons.size(), 1u) << c.name;
+    EXPECT_EQ(reasons[0], c.reason) << c.name;
+    EXPECT_TRUE(client.messages().empty()) << c.name;
+  }
+}
+
+TEST(ServerSessionTest, AcceptedMessageReportsNoRejection) {
+  Client client;
+  int rejections = 0;
+  client.session().set_on_content_rejected(
+      [&rejections](ContentRejection) { ++rejections; });
+  client.Send(absl::StrCat(kEnvelope, "DATA\r\nx\r\n.\r\n"));
+  EXPECT_EQ(client.messages().size(), 1u);
+  EXPECT_EQ(rejections, 0);
+}
+
 TEST(ServerSessionTest, BdatBareLfNormalized) {
   Client client;
   client.Send(absl::StrCat(kEnvelope, "BDAT 6 LAST\r\na\n.\nb\r"));

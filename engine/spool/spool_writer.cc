@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "engine/base/log.h"
 #include "engine/io/iovec.h"
+#include "engine/metrics/clock.h"
 #include "engine/spool/recovery.h"
 
 namespace ferry::spool {
@@ -127,8 +128,14 @@ io::Task<void> SpoolWriter::WriteBatch(std::vector<Pending*> batch) {
   }
   if (status.ok()) status = co_await WriteAll(std::move(iov), start);
   if (status.ok()) {
+    const uint64_t sync_start = metrics::MonotonicNanos();
     const int rc = co_await ring_->Fdatasync(fd_);
     ++fdatasync_count_;
+    if (metrics_ != nullptr) {
+      metrics_->fdatasync_duration.Observe(metrics::MonotonicNanos() -
+                                           sync_start);
+      metrics_->commit_records.Observe(batch.size());
+    }
     if (rc < 0) status = FailBatch(start, -rc);
   }
   if (status.ok()) {

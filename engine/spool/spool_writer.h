@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "engine/io/ring.h"
 #include "engine/io/task.h"
+#include "engine/metrics/worker_metrics.h"
 
 namespace ferry::spool {
 
@@ -68,6 +69,10 @@ class SpoolWriter {
   bool idle() const { return !writing_ && queue_.empty(); }
   const std::string& dir() const { return dir_; }
 
+  // Records each group commit's record count and fdatasync time in
+  // `metrics` (nullptr: none), which must outlive the writer.
+  void set_metrics(metrics::WorkerMetrics* metrics) { metrics_ = metrics; }
+
   // Statistics for metrics and benchmarks.
   uint64_t fdatasync_count() const { return fdatasync_count_; }
   uint64_t records_written() const { return records_written_; }
@@ -104,6 +109,7 @@ class SpoolWriter {
   std::vector<Pending*> queue_;
   uint64_t fdatasync_count_ = 0;
   uint64_t records_written_ = 0;
+  metrics::WorkerMetrics* metrics_ = nullptr;
   std::function<void(uint64_t)> on_segment_opened_;
 };
 

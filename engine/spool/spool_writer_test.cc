@@ -74,6 +74,34 @@ TEST(SpoolWriter, GroupCommitSharesOneFdatasync) {
   EXPECT_TRUE(recovered->cuts.empty());
 }
 
+TEST(SpoolWriter, MetricsRecordGroupCommit) {
+  io::Ring ring;
+  ASSERT_TRUE(ring.Init(256).ok());
+  const std::string dir = MakeTempDir();
+  SpoolWriter writer(&ring, dir, 64 << 20);
+  metrics::WorkerMetrics metrics;
+  writer.set_metrics(&metrics);
+  ASSERT_TRUE(writer.Open(1).ok());
+  AppendResults results;
+  constexpr int kCount = 5;
+  for (int i = 0; i < kCount; ++i) {
+    io::Spawn(AppendOne(&writer, "Q" + std::to_string(i),
+                        "Subject: x\r\n\r\nhi\r\n", &results, kCount, &ring));
+  }
+  ring.Run();
+  metrics::HistogramSnapshot records;
+  metrics.commit_records.AddTo(&records);
+  EXPECT_EQ(records.sum, static_cast<uint64_t>(kCount));
+  // Five records fall in the bucket with upper bound 8 (index 3).
+  EXPECT_EQ(records.counts[3], 1u);
+  metrics::HistogramSnapshot sync;
+  metrics.fdatasync_duration.AddTo(&sync);
+  uint64_t syncs = 0;
+  for (uint64_t count : sync.counts) syncs += count;
+  EXPECT_EQ(syncs, 1u);
+  EXPECT_GT(sync.sum, 0u);
+}
+
 TEST(SpoolWriter, RollsToNewSegmentPastSize) {
   io::Ring ring;
   ASSERT_TRUE(ring.Init(256).ok());
