@@ -42,6 +42,7 @@ def render_message(name: str, fields: dict) -> str:
 def relay_config(listen_port: int, spool_dir: str,
                  routes: dict[str, list[int]], *, workers: int = 1,
                  recipients: dict[str, list[str]] | None = None,
+                 etrn_clients: dict[str, list[str]] | None = None,
                  limits: dict | None = None,
                  delivery: dict | None = None,
                  client_timeouts: dict | None = None,
@@ -52,8 +53,10 @@ def relay_config(listen_port: int, spool_dir: str,
 
     `routes` maps each domain to the ports of its next hops on 127.0.0.1,
     in priority order. `recipients` optionally lists, per domain, the only
-    recipients accepted at RCPT time. `delivery` and `client_timeouts`
-    override fields of FAST_DELIVERY and FAST_CLIENT_TIMEOUTS.
+    recipients accepted at RCPT time, and `etrn_clients` the client
+    addresses or networks that may send ETRN for it. `delivery` and
+    `client_timeouts` override fields of FAST_DELIVERY and
+    FAST_CLIENT_TIMEOUTS.
     """
     text = (f'hostname: "relay.example.net"\n'
             f'smtp_listen: "127.0.0.1:{listen_port}"\n'
@@ -66,6 +69,8 @@ def relay_config(listen_port: int, spool_dir: str,
                      f" priority: {priority} }}")
         for recipient in (recipients or {}).get(domain, []):
             text += f" recipient: {quote(recipient)}"
+        for client in (etrn_clients or {}).get(domain, []):
+            text += f" etrn_client: {quote(client)}"
         text += " }\n"
     text += render_message("delivery", {**FAST_DELIVERY, **(delivery or {})})
     text += render_message("client_timeouts",

@@ -63,9 +63,14 @@ class SmtpWire:
     """One client connection. Not thread-safe: use one per thread."""
 
     def __init__(self, port: int, host: str = "127.0.0.1",
-                 timeout: float = 30.0, read_greeting: bool = True):
+                 timeout: float = 30.0, read_greeting: bool = True,
+                 source: str | None = None):
+        """Connect to host:port, from the local address `source` if given
+        (such as "127.0.0.2", to test rules on client addresses)."""
         self.timeout = timeout
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock = socket.create_connection(
+            (host, port), timeout=timeout,
+            source_address=(source, 0) if source else None)
         self._buffer = b""
         self.greeting = self.read_reply() if read_greeting else None
 

@@ -9,6 +9,7 @@
 #include "admin/ferryctl/command.h"
 #include "admin/ferryctl/routes_command.h"
 #include "admin/ferryctl/metrics_command.h"
+#include "admin/ferryctl/queue_command.h"
 #include "engine/config/config.h"
 
 namespace ferry::ferryctl {
@@ -90,6 +91,7 @@ constexpr CommandEntry kCommands[] = {
     {"reload", RunReload},
     {"routes", RunRoutes},
     {"metrics", RunMetrics},
+    {"queue", RunQueue},
 };
 
 // Fills options.socket when --socket did not.

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "admin/server/routes_service.h"
 #include "admin/server/metrics_service.h"
+#include "admin/server/queue_service.h"
 #include "admin/server/server_service.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
@@ -147,6 +148,7 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(
   server->services_.push_back(std::make_unique<ServerService>(control));
   server->services_.push_back(std::make_unique<RoutesService>(control));
   server->services_.push_back(std::make_unique<MetricsService>(control));
+  server->services_.push_back(std::make_unique<QueueService>(control));
   for (auto& service : server->services_) builder.RegisterService(service.get());
 
   // The socket is created with mode 0600 from the start: no other user

@@ -138,4 +138,18 @@ Outcome ClassifyTransportError(const absl::Status& error,
   return ApplyExpiry(std::move(outcome), timing);
 }
 
+Outcome OperatorBounce(std::string_view last_reply) {
+  Outcome outcome;
+  outcome.state = DeliveryState::kBounced;
+  outcome.status = "5.0.0";
+  outcome.diagnostic = "bounced by the relay operator";
+  if (!last_reply.empty()) {
+    outcome.diagnostic += "; last attempt: ";
+    AppendSanitized(absl::string_view(last_reply.data(), last_reply.size()),
+                    &outcome.diagnostic);
+  }
+  Truncate(&outcome.diagnostic);
+  return outcome;
+}
+
 }  // namespace ferry::delivery

@@ -37,6 +37,11 @@
 // status 5.4.7 (delivery time expired). The last reply or error stays as
 // the diagnostic, because it tells the sender why delivery never succeeded.
 //
+// Operator bounce: an operator may fail recipients that are still queued
+// (ferryctl queue bounce). They bounce with status 5.0.0 (other undefined
+// status), because no RFC 3463 code describes an operator's action, and a
+// diagnostic that names the operator and keeps the last reply or error.
+//
 // Pure functions, safe to call from any thread.
 #ifndef FERRY_ENGINE_DELIVERY_OUTCOME_H_
 #define FERRY_ENGINE_DELIVERY_OUTCOME_H_
@@ -95,6 +100,10 @@ struct Outcome {
 // not 2xx, else the reply after the final dot.
 Outcome ClassifyReply(const smtp::Reply& reply, ReplySource source,
                       const AttemptTiming& timing);
+
+// Returns the bounce of a recipient that an operator failed, whose last
+// attempt ended with `last_reply` (empty when it had none).
+Outcome OperatorBounce(std::string_view last_reply);
 
 // Classifies an attempt that ended without a reply for the recipient.
 // REQUIRES: !error.ok(). An OK status is treated as a local failure.

@@ -216,5 +216,27 @@ TEST(DeliveryStateName, NamesEveryState) {
   EXPECT_EQ(DeliveryStateName(DeliveryState::kBounced), "bounced");
 }
 
+TEST(OperatorBounce, NamesOperatorAndKeepsLastReply) {
+  const Outcome outcome = OperatorBounce("451 4.4.1 connection refused");
+  EXPECT_EQ(outcome.state, DeliveryState::kBounced);
+  EXPECT_EQ(outcome.status, "5.0.0");
+  EXPECT_EQ(outcome.diagnostic,
+            "bounced by the relay operator; last attempt: 451 4.4.1 "
+            "connection refused");
+  EXPECT_FALSE(outcome.from_next_hop);
+  EXPECT_FALSE(outcome.expired);
+}
+
+TEST(OperatorBounce, WithoutAttempt) {
+  EXPECT_EQ(OperatorBounce("").diagnostic, "bounced by the relay operator");
+}
+
+TEST(OperatorBounce, DiagnosticStaysOneBoundedLine) {
+  const Outcome outcome =
+      OperatorBounce("451 a\r\nX-Injected: yes " + std::string(2000, 'x'));
+  EXPECT_EQ(outcome.diagnostic.find('\n'), std::string::npos);
+  EXPECT_LE(outcome.diagnostic.size(), kMaxDiagnosticLength);
+}
+
 }  // namespace
 }  // namespace ferry::delivery

@@ -53,15 +53,32 @@ void DeliveryQueue::SetSpoolDirectories(
 }
 
 void DeliveryQueue::Add(std::shared_ptr<QueuedMessage> message) {
-  ++messages_;
+  const auto [slot, inserted] =
+      messages_.try_emplace(message->envelope.queue_id, message);
+  if (!inserted) {
+    // Still delivered, but operator requests do not find this copy.
+    LogWarning(message->envelope.queue_id, "event=duplicate_queue_id");
+  }
   gauges_.Add(message.get());
+  // Held recipients wait for a release.
+  std::vector<size_t> due;
+  for (size_t i = 0; i < message->recipients.size(); ++i) {
+    const QueuedRecipient& r = message->recipients[i];
+    if (!r.final() && r.state != QueuedRecipient::State::kHeld) {
+      due.push_back(i);
+    }
+  }
+  EnqueueByDomain(std::move(message), due);
+}
+
+void DeliveryQueue::EnqueueByDomain(std::shared_ptr<QueuedMessage> message,
+                                    const std::vector<size_t>& recipients) {
   // One job per destination, in the order recipients were given.
   std::vector<DeliveryJob> jobs;
-  for (size_t i = 0; i < message->recipients.size(); ++i) {
-    QueuedRecipient& r = message->recipients[i];
-    if (r.final()) continue;
+  for (size_t i : recipients) {
+    const std::string& domain = message->recipients[i].domain;
     auto it = std::find_if(jobs.begin(), jobs.end(), [&](const DeliveryJob& j) {
-      return message->recipients[j.recipients[0]].domain == r.domain;
+      return message->recipients[j.recipients[0]].domain == domain;
     });
     if (it == jobs.end()) {
       jobs.push_back(DeliveryJob{message, {i}});
@@ -75,7 +92,7 @@ void DeliveryQueue::Add(std::shared_ptr<QueuedMessage> message) {
 void DeliveryQueue::Enqueue(DeliveryJob job) {
   const std::string domain = job.message->recipients[job.recipients[0]].domain;
   for (size_t i : job.recipients) {
-    job.message->recipients[i].state = QueuedRecipient::State::kActive;
+    job.message->recipients[i].state = QueuedRecipient::State::kReady;
   }
   gauges_.Update(job.message.get());
   destinations_[domain].ready.push_back(std::move(job));
@@ -128,6 +145,9 @@ std::optional<DeliveryJob> DeliveryQueue::NextJob(const std::string& domain) {
   }
   DeliveryJob job = std::move(it->second.ready.front());
   it->second.ready.pop_front();
+  for (size_t i : job.recipients) {
+    job.message->recipients[i].state = QueuedRecipient::State::kActive;
+  }
   return job;
 }
 
@@ -192,13 +212,21 @@ io::Task<void> DeliveryQueue::Complete(DeliveryJob job,
                                               : delivery::ReplySource::kNextHop,
                                 timing);
     recipient.last_reply = verdict.diagnostic;
-    spool::Outcome outcome;
-    outcome.queue_id = message->envelope.queue_id;
-    outcome.recipient_index = static_cast<uint32_t>(index);
-    outcome.attempts = recipient.attempts;
-    outcome.time_unix_micros = ToMicros(now);
+    spool::Outcome outcome =
+        MakeOutcome(*message, index, spool::Outcome::kDeferred, now);
     outcome.next_hop = attempt.next_hop;
-    outcome.reply = verdict.diagnostic;
+    CountOutcome(verdict, now - message->arrival);
+    LogInfo(message->envelope.queue_id, "to=<",
+            LogQuote(message->envelope.recipients[index].address),
+            "> relay=", attempt.next_hop.empty() ? "none" : attempt.next_hop,
+            " delay=", FormatDelay(now - message->arrival),
+            " attempts=", recipient.attempts, " dsn=", verdict.status,
+            " status=", StatusWord(verdict.state), " (",
+            LogQuote(verdict.diagnostic), ")");
+    if (ApplyPendingAction(*message, index, verdict, &outcome, &bounced)) {
+      outcomes.push_back(std::move(outcome));
+      continue;
+    }
     switch (verdict.state) {
       case delivery::DeliveryState::kDelivered:
         recipient.state = QueuedRecipient::State::kDelivered;
@@ -215,21 +243,12 @@ io::Task<void> DeliveryQueue::Complete(DeliveryJob job,
             now + delivery::BackoffDelay(recipient.attempts,
                                          settings.initial_backoff,
                                          settings.max_backoff);
-        outcome.state = spool::Outcome::kDeferred;
         outcome.next_attempt_unix_micros = ToMicros(when);
         next_attempt = std::min(next_attempt, when);
         deferred.push_back(index);
         break;
       }
     }
-    CountOutcome(verdict, now - message->arrival);
-    LogInfo(message->envelope.queue_id, "to=<",
-            LogQuote(message->envelope.recipients[index].address),
-            "> relay=", attempt.next_hop.empty() ? "none" : attempt.next_hop,
-            " delay=", FormatDelay(now - message->arrival),
-            " attempts=", recipient.attempts, " dsn=", verdict.status,
-            " status=", StatusWord(verdict.state), " (",
-            LogQuote(verdict.diagnostic), ")");
     outcomes.push_back(std::move(outcome));
   }
   gauges_.Update(message.get());
@@ -246,6 +265,62 @@ io::Task<void> DeliveryQueue::Complete(DeliveryJob job,
   // every transaction. A crash before they are durable only repeats
   // these deliveries, which RFC 5321 section 6.1 accepts.
   io::Spawn(RecordOutcomes(message, std::move(outcomes)));
+}
+
+spool::Outcome DeliveryQueue::MakeOutcome(const QueuedMessage& message,
+                                          size_t index,
+                                          spool::Outcome::State state,
+                                          absl::Time now) const {
+  const QueuedRecipient& recipient = message.recipients[index];
+  spool::Outcome outcome;
+  outcome.queue_id = message.envelope.queue_id;
+  outcome.recipient_index = static_cast<uint32_t>(index);
+  outcome.state = state;
+  outcome.attempts = recipient.attempts;
+  outcome.time_unix_micros = ToMicros(now);
+  outcome.reply = recipient.last_reply;
+  return outcome;
+}
+
+// Applies an operator's hold, delete or bounce that arrived during the
+// attempt whose result is `verdict`. Returns true when it decided the
+// recipient's state and `outcome`; a delivery always stands, and so does a
+// bounce unless the request was a delete.
+bool DeliveryQueue::ApplyPendingAction(QueuedMessage& message, size_t index,
+                                       const delivery::Outcome& verdict,
+                                       spool::Outcome* outcome,
+                                       std::vector<BouncedRecipient>* bounced) {
+  using Action = QueuedRecipient::PendingAction;
+  QueuedRecipient& recipient = message.recipients[index];
+  const Action action = std::exchange(recipient.pending_action, Action::kNone);
+  const bool delivered = verdict.state == delivery::DeliveryState::kDelivered;
+  const bool deferred = verdict.state == delivery::DeliveryState::kDeferred;
+  const char* status = nullptr;
+  if (action == Action::kDelete && !delivered) {
+    recipient.state = QueuedRecipient::State::kDeleted;
+    outcome->state = spool::Outcome::kDeleted;
+    status = "deleted";
+  } else if (action == Action::kHold && deferred) {
+    recipient.state = QueuedRecipient::State::kHeld;
+    outcome->state = spool::Outcome::kHeld;
+    status = "held";
+  } else if (action == Action::kBounce && deferred) {
+    const delivery::Outcome bounce =
+        delivery::OperatorBounce(recipient.last_reply);
+    CountOutcome(bounce, absl::Now() - message.arrival);
+    recipient.state = QueuedRecipient::State::kBounced;
+    recipient.last_reply = bounce.diagnostic;
+    outcome->state = spool::Outcome::kBounced;
+    outcome->reply = bounce.diagnostic;
+    bounced->push_back(BouncedRecipient{index, bounce, outcome->next_hop});
+    status = "bounced";
+  } else {
+    return false;
+  }
+  LogInfo(message.envelope.queue_id, "to=<",
+          LogQuote(message.envelope.recipients[index].address),
+          "> status=", status, " reason=operator_request");
+  return true;
 }
 
 void DeliveryQueue::CountOutcome(const delivery::Outcome& verdict,
@@ -281,7 +356,7 @@ io::Task<void> DeliveryQueue::RecordOutcomes(
   }
 }
 
-io::Task<void> DeliveryQueue::AppendOutcomes(
+io::Task<bool> DeliveryQueue::AppendOutcomes(
     const QueuedMessage& message, const std::vector<spool::Outcome>& outcomes) {
   // One append (so one group commit) for the whole job.
   std::vector<std::string> records;
@@ -297,11 +372,16 @@ io::Task<void> DeliveryQueue::AppendOutcomes(
     // The attempts happened; after a restart they may be repeated.
     LogWarning(message.envelope.queue_id, "event=outcome_not_recorded error=",
                LogQuote(location.status().message()));
+    co_return false;
   }
+  co_return true;
 }
 
 io::Task<void> DeliveryQueue::Finish(std::shared_ptr<QueuedMessage> message) {
-  --messages_;
+  auto slot = messages_.find(message->envelope.queue_id);
+  if (slot != messages_.end() && slot->second == message) {
+    messages_.erase(slot);
+  }
   gauges_.Remove(message.get());
   LogInfo(message->envelope.queue_id, "event=removed");
   SpoolDirectory* dir = dirs_[message->spool_dir_index].get();

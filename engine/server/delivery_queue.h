@@ -8,6 +8,13 @@
 // until its backoff ends. The route is looked up when a connection starts,
 // so a changed route applies to mail already queued.
 //
+// Each recipient that is not final is in exactly one place: a job in the
+// timer list (kPending), a job in its destination's FIFO (kReady), a job
+// that an outbound connection is sending (kActive), or none (kHeld).
+// Operator requests (queue_operations.cc) keep that so: they take the
+// recipients they act on out of the jobs that wait, and leave a pending
+// action on those in an attempt.
+//
 // Owned by one worker thread; all methods run on it.
 #ifndef FERRY_ENGINE_SERVER_DELIVERY_QUEUE_H_
 #define FERRY_ENGINE_SERVER_DELIVERY_QUEUE_H_
@@ -15,8 +22,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +34,7 @@
 #include "engine/delivery/outcome.h"
 #include "engine/io/task.h"
 #include "engine/server/queue_gauges.h"
+#include "engine/server/queue_query.h"
 #include "engine/server/queued_message.h"
 #include "engine/server/worker_context.h"
 #include "engine/smtp/reply.h"
@@ -103,8 +113,45 @@ class DeliveryQueue {
   // Called by an outbound connection when it ends.
   void ConnectionClosed(const std::string& domain);
 
-  size_t message_count() const { return messages_; }
+  size_t message_count() const { return messages_.size(); }
   size_t active_connections() const { return active_connections_; }
+
+  // ---- Operator requests and ETRN (queue_operations.cc) ----
+
+  // Called with what an action did, once its outcome records are durable
+  // and its DSNs are spooled (or failed, which is logged).
+  using ActionDone = std::function<void(ActionCounts)>;
+
+  // Returns the number of messages that `filter` matches and the views of
+  // the first `limit` of them whose queue IDs sort after `after`.
+  QueuePage ListMessages(const QueueFilter& filter, const std::string& after,
+                         size_t limit, absl::Time now);
+
+  // Returns the view of message `queue_id`, or nullopt when this worker
+  // does not hold it.
+  std::optional<MessageView> FindMessage(const std::string& queue_id) const;
+
+  // Each action below applies to the recipients that `filter` selects in
+  // the messages it matches, and calls `done` once (see ActionDone).
+  // Flush: moves selected recipients that wait for their backoff to their
+  // destination's FIFO, so they are tried now. Held ones stay held.
+  void Flush(const QueueFilter& filter, ActionDone done);
+  // Hold: stops attempts for the selected recipients, with a kHeld outcome
+  // record so that they stay held after a restart.
+  void Hold(const QueueFilter& filter, ActionDone done);
+  // Release: schedules the selected held recipients as soon as their
+  // kDeferred outcome record is durable, and cancels a hold pending on one
+  // in an attempt.
+  void Release(const QueueFilter& filter, ActionDone done);
+  // Delete: makes the selected recipients final without a DSN, with a
+  // kDeleted outcome record.
+  void Delete(const QueueFilter& filter, ActionDone done);
+  // Bounce: fails the selected recipients now with status 5.0.0 and sends
+  // the sender one DSN per message, as an expiry would.
+  void Bounce(const QueueFilter& filter, ActionDone done);
+
+  // Counts the recipients that are not final by domain and age bucket.
+  QueueSummary Summarize(absl::Time now) const;
 
  private:
   struct Destination {
@@ -112,7 +159,13 @@ class DeliveryQueue {
     uint32_t connections = 0;
   };
 
+  struct Selection;
+  class ActionProgress;
+
   void Enqueue(DeliveryJob job);
+  // Enqueues `recipients` of `message` now, one job per destination.
+  void EnqueueByDomain(std::shared_ptr<QueuedMessage> message,
+                       const std::vector<size_t>& recipients);
   void Schedule(DeliveryJob job, absl::Time when);
   void Kick(const std::string& domain);
   void MoveDueJobs(absl::Time now);
@@ -120,18 +173,34 @@ class DeliveryQueue {
   void CountOutcome(const delivery::Outcome& verdict, absl::Duration delay);
   io::Task<void> RecordOutcomes(std::shared_ptr<QueuedMessage> message,
                                 std::vector<spool::Outcome> outcomes);
-  io::Task<void> AppendOutcomes(const QueuedMessage& message,
+  // Returns false when the records could not be written (logged).
+  io::Task<bool> AppendOutcomes(const QueuedMessage& message,
                                 const std::vector<spool::Outcome>& outcomes);
   io::Task<void> Finish(std::shared_ptr<QueuedMessage> message);
   io::Task<void> SendBounce(std::shared_ptr<QueuedMessage> message,
                             std::vector<BouncedRecipient> bounced);
+  spool::Outcome MakeOutcome(const QueuedMessage& message, size_t index,
+                             spool::Outcome::State state, absl::Time now) const;
+  bool ApplyPendingAction(QueuedMessage& message, size_t index,
+                          const delivery::Outcome& verdict,
+                          spool::Outcome* outcome,
+                          std::vector<BouncedRecipient>* bounced);
+
+  // queue_operations.cc
+  std::vector<Selection> Select(const QueueFilter& filter, absl::Time now);
+  void RemoveWaitingJobs();
+  void PersistAction(std::vector<Selection> selections, ActionCounts counts,
+                     ActionDone done);
+  io::Task<void> PersistMessage(Selection selection,
+                                std::shared_ptr<ActionProgress> progress);
 
   WorkerContext* context_;
   std::vector<std::unique_ptr<SpoolDirectory>> dirs_;
   absl::flat_hash_map<std::string, Destination> destinations_;
   std::multimap<absl::Time, DeliveryJob> deferred_;
   QueueGauges gauges_;
-  size_t messages_ = 0;
+  // Every message this worker holds, by queue ID, from Add() to Finish().
+  absl::flat_hash_map<std::string, std::shared_ptr<QueuedMessage>> messages_;
   size_t active_connections_ = 0;
 };
 

@@ -16,11 +16,6 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-absl::Status NotBuiltYet(absl::string_view what) {
-  return absl::UnimplementedError(
-      absl::StrCat(what, " is not available in this ferryd"));
-}
-
 // Sums the sizes of the regular files under `dir`, the spool's segments.
 uint64_t DirectoryBytes(const std::string& dir) {
   std::error_code error;
@@ -73,22 +68,22 @@ std::vector<v1::RouteEvent> EngineControl::WaitRouteEvents(
 // ---- Queue ----
 
 absl::StatusOr<v1::ListQueueResponse> EngineControl::ListQueue(
-    const v1::ListQueueRequest&) {
-  return NotBuiltYet("ListQueue");
+    const v1::ListQueueRequest& request) {
+  return parts_.queue->ListQueue(request);
 }
 
 absl::StatusOr<v1::ShowMessageResponse> EngineControl::ShowMessage(
-    const v1::ShowMessageRequest&) {
-  return NotBuiltYet("ShowMessage");
+    const v1::ShowMessageRequest& request) {
+  return parts_.queue->ShowMessage(request);
 }
 
 absl::StatusOr<v1::QueueActionResponse> EngineControl::ActOnQueue(
-    control::QueueAction, const v1::QueueSelector&) {
-  return NotBuiltYet("queue actions");
+    control::QueueAction action, const v1::QueueSelector& selector) {
+  return parts_.queue->ActOnQueue(action, selector);
 }
 
 absl::StatusOr<v1::QueueSummaryResponse> EngineControl::QueueSummary() {
-  return NotBuiltYet("QueueSummary");
+  return parts_.queue->QueueSummary();
 }
 
 // ---- Metrics ----

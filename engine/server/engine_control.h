@@ -16,6 +16,7 @@
 #include "engine/control/control.h"
 #include "engine/route/route_store.h"
 #include "engine/metrics/registry.h"
+#include "engine/server/queue_control.h"
 #include "engine/server/settings.h"
 #include "engine/server/worker.h"
 
@@ -32,6 +33,8 @@ struct EngineParts {
   std::vector<Worker*> workers;
   route::RouteStore* routes = nullptr;
   const metrics::Registry* metrics = nullptr;
+  // The Queue service's requests, fanned out to the workers.
+  QueueControl* queue = nullptr;
   // Re-reads the configuration file and applies what can change while
   // running; shared with SIGHUP.
   std::function<absl::StatusOr<v1::ReloadResponse>()> reload;

@@ -8,6 +8,7 @@
 #include "engine/base/log.h"
 #include "engine/metrics/clock.h"
 #include "engine/metrics/reply_counter.h"
+#include "engine/server/etrn_starter.h"
 #include "engine/server/message_store.h"
 
 namespace ferry::server {
@@ -76,6 +77,8 @@ io::Task<void> ServeInbound(WorkerContext* context,
   const Settings& settings = *context->settings;
   smtp::ServerSession session(settings.session, *policy, connection->client_ip);
   const std::string& id = connection->session_id;
+  EtrnStarter etrn(context, id);
+  if (context->queue_control != nullptr) session.SetQueueStarter(&etrn);
   LogInfo(id, "event=connect client=", connection->client_ip);
   metrics::WorkerMetrics* worker_metrics = context->metrics;
   session.set_on_content_rejected(

@@ -27,6 +27,7 @@
 #include "engine/server/connection_limiter.h"
 #include "engine/server/engine_control.h"
 #include "engine/server/listener.h"
+#include "engine/server/queue_control.h"
 #include "engine/server/settings.h"
 #include "engine/server/spool_loader.h"
 #include "engine/server/worker.h"
@@ -201,12 +202,19 @@ int Run(const Flags& flags) {
   ConnectionLimiter limiter(settings->max_connections,
                             settings->max_connections_per_address);
   metrics::Registry metrics_registry(settings->spool_dir);
+  // Declared before the workers so that it outlives their threads, which
+  // use it for ETRN.
+  std::unique_ptr<QueueControl> queue_control;
   std::vector<std::unique_ptr<Worker>> workers;
   for (int k = 0; k < settings->workers; ++k) {
     workers.push_back(std::make_unique<Worker>(k, &*settings, &routes, &limiter,
                                                std::move((*spool)[k]),
                                                metrics_registry.AddWorker()));
   }
+  std::vector<Worker*> worker_pointers;
+  for (auto& worker : workers) worker_pointers.push_back(worker.get());
+  queue_control = std::make_unique<QueueControl>(worker_pointers);
+  for (auto& worker : workers) worker->SetQueueControl(queue_control.get());
   for (auto& worker : workers) {
     absl::Status status = worker->Start();
     if (status.ok()) continue;
@@ -220,6 +228,7 @@ int Run(const Flags& flags) {
   parts.settings = &*settings;
   for (auto& worker : workers) parts.workers.push_back(worker.get());
   parts.routes = route_store->get();
+  parts.queue = queue_control.get();
   parts.reload = [&flags, &route_store] {
     return ReloadConfig(flags, route_store->get());
   };

@@ -4,17 +4,21 @@
 namespace ferry::server {
 
 metrics::QueueState GaugeState(const QueuedMessage& message) {
-  // NOTE: there is no hold operation yet, so kHeld is never returned. Once
-  // messages can be held, a held one must return kHeld before these checks.
   bool waiting_for_retry = false;
+  bool held = false;
+  bool waiting = false;
   for (const QueuedRecipient& r : message.recipients) {
-    if (r.state == QueuedRecipient::State::kActive) {
+    if (r.state == QueuedRecipient::State::kActive ||
+        r.state == QueuedRecipient::State::kReady) {
       return metrics::QueueState::kQueued;
     }
-    if (r.state == QueuedRecipient::State::kPending && r.attempts > 0) {
-      waiting_for_retry = true;
+    if (r.state == QueuedRecipient::State::kHeld) held = true;
+    if (r.state == QueuedRecipient::State::kPending) {
+      waiting = true;
+      if (r.attempts > 0) waiting_for_retry = true;
     }
   }
+  if (held && !waiting) return metrics::QueueState::kHeld;
   return waiting_for_retry ? metrics::QueueState::kDeferred
                            : metrics::QueueState::kQueued;
 }

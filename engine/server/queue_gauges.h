@@ -18,8 +18,10 @@
 
 namespace ferry::server {
 
-// Returns the state the gauges count `message` in: deferred when no
-// recipient is in a delivery job and one waits for a retry; else queued.
+// Returns the state the gauges count `message` in. A recipient in a
+// delivery job (due or in an attempt) makes it queued. Otherwise it is
+// held when every recipient that is not final is held, deferred when one
+// waits for a retry, and queued when none has failed yet.
 metrics::QueueState GaugeState(const QueuedMessage& message);
 
 class QueueGauges {

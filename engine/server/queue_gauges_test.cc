@@ -51,6 +51,24 @@ TEST(GaugeStateTest, RetryWithoutActiveIsDeferred) {
   EXPECT_EQ(GaugeState(message), QueueState::kDeferred);
 }
 
+TEST(GaugeStateTest, DueRecipientMakesQueued) {
+  QueuedMessage message = MakeMessage(1, "x", {State::kPending, State::kReady});
+  message.recipients[0].attempts = 1;
+  EXPECT_EQ(GaugeState(message), QueueState::kQueued);
+}
+
+TEST(GaugeStateTest, AllOpenRecipientsHeldIsHeld) {
+  QueuedMessage message =
+      MakeMessage(1, "x", {State::kDelivered, State::kHeld, State::kDeleted});
+  EXPECT_EQ(GaugeState(message), QueueState::kHeld);
+}
+
+TEST(GaugeStateTest, HeldWithWaitingRecipientIsNotHeld) {
+  QueuedMessage message = MakeMessage(1, "x", {State::kHeld, State::kPending});
+  message.recipients[1].attempts = 1;
+  EXPECT_EQ(GaugeState(message), QueueState::kDeferred);
+}
+
 TEST(QueueGaugesTest, AddCountsMessageAndBytes) {
   metrics::WorkerMetrics m;
   QueueGauges gauges(&m);

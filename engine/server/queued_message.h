@@ -20,19 +20,30 @@ namespace ferry::server {
 
 struct QueuedRecipient {
   enum class State {
-    kPending,    // waiting for its next attempt
-    kActive,     // in a delivery job right now
+    kPending,    // waiting in the timer list for its next attempt
+    kReady,      // due: in its destination's list of jobs to send
+    kActive,     // in a delivery attempt on an outbound connection
+    kHeld,       // held by an operator: no attempts until released
     kDelivered,  // final
-    kBounced,    // final: permanent failure or expired
+    kBounced,    // final: permanent failure, expired, or bounced by an
+                 // operator
+    kDeleted,    // final: deleted by an operator, without a DSN
   };
+  // An operator's request that arrived while the recipient was kActive,
+  // applied when the attempt ends unless it delivered or bounced the
+  // recipient (a delete applies after a bounce too, and stops its DSN).
+  enum class PendingAction { kNone, kHold, kDelete, kBounce };
+
   State state = State::kPending;
+  PendingAction pending_action = PendingAction::kNone;
   std::string domain;  // lower case; the routing key
   uint32_t attempts = 0;
   absl::Time next_attempt = absl::InfinitePast();
   std::string last_reply;
 
   bool final() const {
-    return state == State::kDelivered || state == State::kBounced;
+    return state == State::kDelivered || state == State::kBounced ||
+           state == State::kDeleted;
   }
 };
 
@@ -57,7 +68,7 @@ struct QueuedMessage {
     uint64_t bytes = 0;  // body octets when counting started
   } gauge;
 
-  // True when every recipient is delivered or bounced.
+  // True when every recipient is delivered, bounced or deleted.
   bool finished() const {
     for (const QueuedRecipient& r : recipients) {
       if (!r.final()) return false;

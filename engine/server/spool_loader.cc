@@ -179,11 +179,23 @@ std::set<uint64_t> RepairDamage(const spool::RecoveredSpool& recovered,
   return uncopied;
 }
 
+// A held recipient stays held across a restart; every other recipient that
+// is not final is scheduled at once.
 QueuedRecipient::State RecoveredState(const spool::RecoveredRecipient& r) {
-  if (!r.final) return QueuedRecipient::State::kPending;
-  return r.last_state == spool::Outcome::kDelivered
-             ? QueuedRecipient::State::kDelivered
-             : QueuedRecipient::State::kBounced;
+  switch (r.last_state) {
+    case spool::Outcome::kDelivered:
+      return QueuedRecipient::State::kDelivered;
+    case spool::Outcome::kDeleted:
+      return QueuedRecipient::State::kDeleted;
+    case spool::Outcome::kBounced:
+    case spool::Outcome::kExpired:
+      return QueuedRecipient::State::kBounced;
+    case spool::Outcome::kHeld:
+      return QueuedRecipient::State::kHeld;
+    case spool::Outcome::kDeferred:
+      break;
+  }
+  return QueuedRecipient::State::kPending;
 }
 
 // Reads the body of `recovered` from its segment into memory.

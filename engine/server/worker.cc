@@ -100,6 +100,10 @@ void Worker::Join() {
 void Worker::ThreadMain() {
   SetLogThreadTag(context_.tag);
   start_status_ = InitOnThread();
+  if (start_status_.ok()) {
+    std::lock_guard<std::mutex> lock(mailbox_mutex_);
+    mailbox_open_ = true;
+  }
   started_.Notify();
   if (!start_status_.ok()) {
     SetThreadLogSink(nullptr);
@@ -107,6 +111,7 @@ void Worker::ThreadMain() {
     return;
   }
   ring_.Run();
+  CloseMailbox();
   // The spool counters let a benchmark compute fdatasync calls per record
   // without tracing the process.
   uint64_t records = 0, fdatasyncs = 0;
@@ -195,7 +200,18 @@ void Worker::OnSegmentOpened(size_t index, uint64_t sequence) {
   for (uint64_t old : *removable) io::Spawn(dir->writer->Remove(old));
 }
 
+bool Worker::Post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(mailbox_mutex_);
+    if (!mailbox_open_) return false;
+    mailbox_.push_back(std::move(task));
+  }
+  ring_.Wake();
+  return true;
+}
+
 void Worker::OnWake() {
+  RunPostedTasks();
   if (stop_requested_.load(std::memory_order_acquire) && !stopping_) {
     BeginStop();
   }
@@ -209,6 +225,29 @@ void Worker::BeginDrain() {
   LogInfo("", "event=draining inbound=", inbound_.size(),
           " queued=", queue_->message_count());
   for (io::Operation* accept : pending_accepts_) ring_.Cancel(accept);
+}
+
+void Worker::RunPostedTasks() {
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard<std::mutex> lock(mailbox_mutex_);
+    tasks.swap(mailbox_);
+  }
+  for (std::function<void()>& task : tasks) task();
+}
+
+void Worker::CloseMailbox() {
+  std::vector<std::function<void()>> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mailbox_mutex_);
+    mailbox_open_ = false;
+    dropped.swap(mailbox_);
+  }
+  if (!dropped.empty()) {
+    LogInfo("", "event=posted_tasks_dropped count=", dropped.size());
+  }
+  // Destroyed here, outside the lock: their owners may report the drop.
+  dropped.clear();
 }
 
 void Worker::BeginStop() {

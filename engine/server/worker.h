@@ -5,13 +5,16 @@
 // ConnectionLimiter.
 //
 // The main thread creates workers, calls Start() and later Stop() and
-// Join(); everything else runs on the worker's own thread.
+// Join(); everything else runs on the worker's own thread. Other threads
+// reach a running worker only through Post(), its mailbox.
 #ifndef FERRY_ENGINE_SERVER_WORKER_H_
 #define FERRY_ENGINE_SERVER_WORKER_H_
 
 #include <atomic>
+#include <functional>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -53,6 +56,27 @@ class Worker {
   // Waits for the thread to exit.
   void Join();
 
+  // Queues `task` to run on the worker's thread from its ring loop, wakes
+  // the loop and returns true. Thread-safe. Returns false, and destroys
+  // `task` without running it, when the worker does not run: before
+  // Start() succeeded, or after its loop ended. A task still queued when
+  // the loop ends is destroyed without running too, so a caller that waits
+  // for a task learns of that from the destruction of what the task owns
+  // (see QueueControl).
+  bool Post(std::function<void()> task);
+
+  int index() const { return index_; }
+
+  // The worker's delivery queue. REQUIRES: called on the worker's thread,
+  // that is from a task given to Post().
+  DeliveryQueue* queue() { return queue_.get(); }
+
+  // Gives ETRN the fan-out over all workers. REQUIRES: before Start();
+  // `control` outlives the worker's thread.
+  void SetQueueControl(QueueControl* control) {
+    context_.queue_control = control;
+  }
+
   // Asks the worker to stop accepting SMTP connections and close its
   // listening sockets, while sessions in progress finish and queued mail
   // keeps being delivered. Thread-safe; returns at once.
@@ -62,6 +86,8 @@ class Worker {
   void ThreadMain();
   absl::Status InitOnThread();
   void OnWake();
+  void RunPostedTasks();
+  void CloseMailbox();
   void BeginStop();
   void BeginDrain();
   io::Task<void> AcceptLoop(int listen_fd);
@@ -99,6 +125,12 @@ class Worker {
   std::atomic<bool> drain_requested_{false};
   bool stopping_ = false;
   bool draining_ = false;
+
+  // The mailbox. std::mutex rather than absl::Mutex for the reason given in
+  // engine/route/route_snapshot.h.
+  std::mutex mailbox_mutex_;
+  std::vector<std::function<void()>> mailbox_;  // guarded by mailbox_mutex_
+  bool mailbox_open_ = false;                   // guarded by mailbox_mutex_
 };
 
 }  // namespace ferry::server

@@ -19,6 +19,7 @@
 namespace ferry::server {
 
 class DeliveryQueue;
+class QueueControl;
 
 struct WorkerContext {
   int index = 0;
@@ -32,6 +33,9 @@ struct WorkerContext {
   DeliveryQueue* queue = nullptr;
   // This worker's metrics, owned by the metrics registry. Never null.
   metrics::WorkerMetrics* metrics = nullptr;
+  // Fan-out of queue requests to every worker, for ETRN; nullptr when
+  // ETRN is not offered.
+  QueueControl* queue_control = nullptr;
   absl::BitGen random;
   uint64_t queue_id_counter = 0;
   // Message content held by this worker's inbound sessions right now.

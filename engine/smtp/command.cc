@@ -434,6 +434,16 @@ ParsedCommand ParseVrfy(Verb verb, std::string_view args,
   return ParseOptionalArgument(verb, args, limits);
 }
 
+ParsedCommand ParseEtrn(Verb verb, std::string_view args,
+                        const CommandLimits&) {
+  Command command;
+  command.verb = verb;
+  if (std::optional<Reply> error = ParseEtrnArgument(args, &command.etrn)) {
+    return Fail(verb, *std::move(error));
+  }
+  return Succeed(std::move(command));
+}
+
 using VerbParser = ParsedCommand (*)(Verb, std::string_view,
                                      const CommandLimits&);
 
@@ -455,6 +465,7 @@ constexpr VerbEntry kVerbs[] = {
     {"QUIT", Verb::kQuit, ParseNoArgument},
     {"VRFY", Verb::kVrfy, ParseVrfy},
     {"HELP", Verb::kHelp, ParseOptionalArgument},
+    {"ETRN", Verb::kEtrn, ParseEtrn},
 };
 
 }  // namespace

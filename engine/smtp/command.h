@@ -1,8 +1,8 @@
 // Parser for one SMTP command line (RFC 5321 section 4.1) and the ESMTP
 // parameters of MAIL and RCPT: SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8
-// (RFC 6531), RET, ENVID, NOTIFY and ORCPT (RFC 3461), and the BDAT
-// arguments (RFC 3030). A pure function over plain value types, safe to call
-// from any thread.
+// (RFC 6531), RET, ENVID, NOTIFY and ORCPT (RFC 3461), the BDAT
+// arguments (RFC 3030) and the ETRN argument (RFC 1985). A pure function over
+// plain value types, safe to call from any thread.
 #ifndef FERRY_ENGINE_SMTP_COMMAND_H_
 #define FERRY_ENGINE_SMTP_COMMAND_H_
 
@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "engine/smtp/address.h"
+#include "engine/smtp/etrn.h"
 #include "engine/smtp/reply.h"
 
 namespace ferry::smtp {
@@ -28,6 +29,7 @@ enum class Verb {
   kQuit,
   kVrfy,
   kHelp,
+  kEtrn,
   kUnknown,
 };
 
@@ -56,6 +58,7 @@ struct Command {
   RcptParameters rcpt;
   uint64_t chunk_size = 0;  // BDAT: octets that follow the command line
   bool last_chunk = false;  // BDAT ... LAST
+  EtrnNode etrn;            // ETRN
 };
 
 struct CommandLimits {

@@ -58,6 +58,9 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"BDAT -1", Verb::kBdat, 501, "5.5.4"},
         ErrorCase{"BDAT 10 FIRST", Verb::kBdat, 501, "5.5.4"},
         ErrorCase{"BDAT 10 LAST x", Verb::kBdat, 501, "5.5.4"},
+        ErrorCase{"ETRN", Verb::kEtrn, 501, "5.5.4"},
+        ErrorCase{"ETRN example..net", Verb::kEtrn, 501, "5.5.4"},
+        ErrorCase{"ETRN a.example b.example", Verb::kEtrn, 501, "5.5.4"},
         ErrorCase{"BDAT 99999999999999999999999", Verb::kBdat, 501, "5.5.4"},
         // MAIL and RCPT syntax.
         ErrorCase{"MAIL <a@example.com>", Verb::kMail, 501, "5.5.4"},
@@ -175,6 +178,15 @@ INSTANTIATE_TEST_SUITE_P(
         VerbCase{"VRFY bob", Verb::kVrfy, "bob"},
         VerbCase{"HELP", Verb::kHelp, ""},
         VerbCase{"HELP MAIL", Verb::kHelp, "MAIL"}));
+
+TEST(ParseCommandTest, EtrnNode) {
+  const ParsedCommand parsed = Parse("etrn @Example.NET");
+  ASSERT_TRUE(parsed.ok()) << parsed.error->Summary();
+  EXPECT_EQ(parsed.command.verb, Verb::kEtrn);
+  EXPECT_EQ(parsed.command.etrn.kind, EtrnNode::Kind::kSubdomains);
+  EXPECT_EQ(parsed.command.etrn.name, "example.net");
+  EXPECT_EQ(parsed.command.etrn.text, "@Example.NET");
+}
 
 TEST(ParseCommandTest, MailKeepsAddressCase) {
   const ParsedCommand parsed =

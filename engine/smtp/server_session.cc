@@ -341,6 +341,8 @@ ServerSession::CommandHandler ServerSession::HandlerFor(Verb verb) {
       return &ServerSession::OnVrfy;
     case Verb::kHelp:
       return &ServerSession::OnHelp;
+    case Verb::kEtrn:
+      return &ServerSession::OnEtrn;
     case Verb::kNoop:
     case Verb::kUnknown:
       break;
@@ -363,6 +365,7 @@ std::optional<Reply> ServerSession::OnEhlo(const Command& command) {
                  "ENHANCEDSTATUSCODES",
                  "CHUNKING",
                  "HELP"};
+  if (queue_starter_ != nullptr) reply.lines.push_back("ETRN");
   return reply;
 }
 
@@ -482,6 +485,17 @@ std::optional<Reply> ServerSession::OnHelp(const Command&) {
   return MakeReply(
       214, "2.0.0",
       "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP");
+}
+
+std::optional<Reply> ServerSession::OnEtrn(const Command& command) {
+  if (queue_starter_ == nullptr) {
+    return MakeReply(502, "5.5.1", "ETRN is not available");
+  }
+  if (helo_.empty()) return BadSequence("Send EHLO or HELO first");
+  if (mail_given_) {
+    return BadSequence("ETRN is not allowed during a mail transaction");
+  }
+  return StartEtrnQueue(command.etrn, *queue_starter_, client_ip_);
 }
 
 // ---- End of content ----

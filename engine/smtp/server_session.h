@@ -1,8 +1,9 @@
 // ServerSession: the inbound SMTP state machine (RFC 5321 with PIPELINING,
-// SIZE, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES and CHUNKING) for one client
-// connection. It does no I/O: the caller receives bytes into ReadBuffer(),
-// hands them over with Commit(), sends what TakeOutput() returns, and
-// spools each finished message that TakeMessage() returns.
+// SIZE, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES, CHUNKING and, when the
+// engine gives it a QueueStarter, ETRN) for one client connection. It does no
+// I/O: the caller receives bytes into ReadBuffer(), hands them over with
+// Commit(), sends what TakeOutput() returns, and spools each finished message
+// that TakeMessage() returns.
 //
 // Owned by the core that owns the connection, and not thread-safe. Memory
 // per session is bounded: a command buffer of max_command_line octets, which
@@ -27,6 +28,7 @@
 #include "engine/smtp/command.h"
 #include "engine/smtp/data_scanner.h"
 #include "engine/smtp/dot_stuffer.h"
+#include "engine/smtp/etrn.h"
 #include "engine/smtp/message_body.h"
 #include "engine/smtp/reply.h"
 
@@ -111,6 +113,11 @@ class ServerSession {
 
   ServerSession(const ServerSession&) = delete;
   ServerSession& operator=(const ServerSession&) = delete;
+
+  // Offers ETRN (RFC 1985) in the EHLO reply and answers it through
+  // `starter`, which must outlive the session. Without a starter, ETRN
+  // gets 502 5.5.1. Call before the client's EHLO.
+  void SetQueueStarter(QueueStarter* starter) { queue_starter_ = starter; }
 
   // Returns the replies queued since the last call, in wire form, and
   // clears them.
@@ -238,6 +245,7 @@ class ServerSession {
   std::optional<Reply> OnQuit(const Command& command);
   std::optional<Reply> OnVrfy(const Command& command);
   std::optional<Reply> OnHelp(const Command& command);
+  std::optional<Reply> OnEtrn(const Command& command);
 
   std::optional<Reply> CheckRecipient(const Command& command) const;
   std::optional<Reply> CheckChunkAllowed() const;
@@ -266,6 +274,7 @@ class ServerSession {
 
   const ServerSessionOptions options_;
   const RecipientPolicy& policy_;
+  QueueStarter* queue_starter_ = nullptr;
   const std::string client_ip_;
   const size_t max_command_line_;
 

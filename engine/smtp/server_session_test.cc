@@ -360,6 +360,115 @@ TEST(ServerSessionTest, EhloListsExtensions) {
             "250 HELP\r\n");
 }
 
+// ---- ETRN ----
+
+// Starts every node except "denied.example", and records the requests.
+class TestStarter : public QueueStarter {
+ public:
+  Result StartQueue(const EtrnNode& node, std::string_view client_ip) override {
+    requests.push_back(node.name + " " + std::string(client_ip));
+    return node.name == "denied.example" ? Result::kNotAllowed
+                                         : Result::kStarted;
+  }
+  std::vector<std::string> requests;
+};
+
+TEST(ServerSessionTest, EhloOffersEtrnWithStarter) {
+  TestStarter starter;
+  Client client;
+  client.session().SetQueueStarter(&starter);
+  client.Send("EHLO client.example\r\n");
+  client.Replies();
+  EXPECT_TRUE(absl::StrContains(client.output(), "250-HELP\r\n250 ETRN\r\n"))
+      << client.output();
+}
+
+TEST(ServerSessionTest, EtrnWithoutStarterIs502) {
+  Client client;
+  client.Send("EHLO client.example\r\nETRN example.net\r\n");
+  EXPECT_EQ(client.Replies(), (Codes{"250", "502 5.5.1"}));
+}
+
+TEST(ServerSessionTest, EtrnStartsQueue) {
+  TestStarter starter;
+  Client client;
+  client.session().SetQueueStarter(&starter);
+  client.Send(
+      "EHLO client.example\r\nETRN example.net\r\n"
+      "ETRN @Example.com\r\n");
+  EXPECT_EQ(client.Replies(), (Codes{"250", "250 2.0.0", "250 2.0.0"}));
+  EXPECT_TRUE(absl::StrContains(
+      client.output(), "250 2.0.0 Queuing for node @Example.com started\r\n"))
+      << client.output();
+  EXPECT_EQ(starter.requests,
+            (std::vector<std::string>{"example.net 192.0.2.1",
+                                      "example.com 192.0.2.1"}));
+}
+
+TEST(ServerSessionTest, EtrnNotAllowedIs459) {
+  TestStarter starter;
+  Client client;
+  client.session().SetQueueStarter(&starter);
+  client.Send("HELO client.example\r\nETRN denied.example\r\n");
+  EXPECT_EQ(client.Replies(), (Codes{"250", "459 4.7.1"}));
+}
+
+TEST(ServerSessionTest, EtrnQueueNameIs458) {
+  TestStarter starter;
+  Client client;
+  client.session().SetQueueStarter(&starter);
+  client.Send("EHLO client.example\r\nETRN #slow\r\n");
+  EXPECT_EQ(client.Replies(), (Codes{"250", "458 4.3.0"}));
+  EXPECT_TRUE(starter.requests.empty());
+}
+
+TEST(ServerSessionTest, EtrnSyntaxErrorsAre501) {
+  TestStarter starter;
+  Client client;
+  client.session().SetQueueStarter(&starter);
+  client.Send(
+      "EHLO client.example\r\nETRN\r\nETRN bad..name\r\n"
+      "ETRN a b\r\n");
+  EXPECT_EQ(client.Replies(),
+            (Codes{"250", "501 5.5.4", "501 5.5.4", "501 5.5.4"}));
+  EXPECT_TRUE(starter.requests.empty());
+}
+
+TEST(ServerSessionTest, EtrnBeforeGreetingIs503) {
+  TestStarter starter;
+  Client client;
+  client.session().SetQueueStarter(&starter);
+  client.Send("ETRN example.net\r\n");
+  EXPECT_EQ(client.Replies(), (Codes{"503 5.5.1"}));
+  EXPECT_TRUE(starter.requests.empty());
+}
+
+TEST(ServerSessionTest, EtrnInsideTransactionIs503) {
+  TestStarter starter;
+  Client client;
+  client.session().SetQueueStarter(&starter);
+  client.Send(std::string(kEnvelope) + "ETRN example.net\r\nRSET\r\n" +
+              "ETRN example.net\r\n");
+  EXPECT_EQ(client.Replies(), (Codes{"250", "250 2.1.0", "250 2.1.5",
+                                     "503 5.5.1", "250 2.0.0", "250 2.0.0"}));
+  EXPECT_EQ(starter.requests.size(), 1u);
+}
+
+TEST(ServerSessionTest, EtrnPipelinedAfterDataWaitsForMessage) {
+  TestStarter starter;
+  Client client;
+  client.session().SetQueueStarter(&starter);
+  client.set_auto_store(false);
+  client.Send(std::string(kEnvelope) +
+              "DATA\r\nx\r\n.\r\nETRN example.net\r\n");
+  EXPECT_TRUE(starter.requests.empty());
+  client.session().TakeMessage();
+  client.session().MessageStored("Q1");
+  EXPECT_EQ(client.Replies(), (Codes{"250", "250 2.1.0", "250 2.1.5", "354",
+                                     "250 2.0.0", "250 2.0.0"}));
+  EXPECT_EQ(starter.requests.size(), 1u);
+}
+
 TEST(ServerSessionTest, QueuedReplyNamesQueueId) {
   Client client;
   client.Send(std::string(kEnvelope) + "DATA\r\nx\r\n.\r\n");

@@ -319,7 +319,7 @@ absl::Status DecodeOutcomePayload(std::string_view payload,
   reader.Fixed32("recipient index", &outcome.recipient_index);
   uint8_t state = 0;
   if (reader.U8("state", &state) &&
-      (state < Outcome::kDelivered || state > Outcome::kExpired)) {
+      (state < Outcome::kDelivered || state > Outcome::kDeleted)) {
     reader.Fail("state");
   }
   outcome.state = static_cast<Outcome::State>(state);
@@ -336,7 +336,7 @@ absl::Status DecodeOutcomePayload(std::string_view payload,
 
 bool IsFinal(Outcome::State state) {
   return state == Outcome::kDelivered || state == Outcome::kBounced ||
-         state == Outcome::kExpired;
+         state == Outcome::kExpired || state == Outcome::kDeleted;
 }
 
 std::string_view StateName(Outcome::State state) {
@@ -349,6 +349,10 @@ std::string_view StateName(Outcome::State state) {
       return "deferred";
     case Outcome::kExpired:
       return "expired";
+    case Outcome::kHeld:
+      return "held";
+    case Outcome::kDeleted:
+      return "deleted";
   }
   return "unknown";
 }

@@ -80,13 +80,17 @@ struct Envelope {
   friend bool operator==(const Envelope&, const Envelope&) = default;
 };
 
-// Result of one delivery attempt to one recipient of a spooled message.
+// Result of one delivery attempt to one recipient of a spooled message, or
+// an operator's action on it (hold, release, delete). The latest record
+// for a recipient decides its state after a restart.
 struct Outcome {
   enum State : uint8_t {
     kDelivered = 1,  // final: the next hop accepted the message
     kBounced = 2,    // final: permanent failure, a DSN went to the sender
     kDeferred = 3,   // not final: retry at next_attempt_unix_micros
     kExpired = 4,    // final: the queue lifetime ran out, a DSN went out
+    kHeld = 5,       // not final: held by an operator, no attempts
+    kDeleted = 6,    // final: deleted by an operator, no DSN
   };
 
   std::string queue_id;
@@ -96,7 +100,9 @@ struct Outcome {
   int64_t time_unix_micros = 0;
   int64_t next_attempt_unix_micros = 0;  // meaningful for kDeferred only
   std::string next_hop;                  // "host:port" that was tried
-  std::string reply;  // the next hop's reply, or the local error
+  // The next hop's reply or the local error. Records of an operator's
+  // action repeat the recipient's last reply, or describe the action.
+  std::string reply;
 
   friend bool operator==(const Outcome&, const Outcome&) = default;
 };
@@ -104,8 +110,8 @@ struct Outcome {
 // Returns true iff no further delivery attempt follows `state`.
 bool IsFinal(Outcome::State state);
 
-// Returns "delivered", "bounced", "deferred" or "expired", and "unknown"
-// for a value outside the enum.
+// Returns "delivered", "bounced", "deferred", "expired", "held" or
+// "deleted", and "unknown" for a value outside the enum.
 std::string_view StateName(Outcome::State state);
 
 // Returns the frame header and envelope of a message record whose body is

@@ -151,8 +151,9 @@ TEST(RecordTest, EmptyBodyAndNoRecipients) {
 }
 
 TEST(RecordTest, OutcomeRoundTripEveryState) {
-  for (Outcome::State state : {Outcome::kDelivered, Outcome::kBounced,
-                               Outcome::kDeferred, Outcome::kExpired}) {
+  for (Outcome::State state :
+       {Outcome::kDelivered, Outcome::kBounced, Outcome::kDeferred,
+        Outcome::kExpired, Outcome::kHeld, Outcome::kDeleted}) {
     Outcome outcome = SampleOutcome();
     outcome.state = state;
     const std::string record = EncodeOutcome(outcome);
@@ -336,7 +337,7 @@ TEST(RecordTest, OverlongVarintIsDataLoss) {
 }
 
 TEST(RecordTest, InvalidOutcomeStateIsDataLoss) {
-  for (uint8_t state : {0, 5, 255}) {
+  for (uint8_t state : {0, 7, 255}) {
     Outcome outcome = SampleOutcome();
     outcome.state = static_cast<Outcome::State>(state);
     const std::string record = EncodeOutcome(outcome);
@@ -444,7 +445,38 @@ TEST(RecordTest, FinalStates) {
   EXPECT_TRUE(IsFinal(Outcome::kDelivered));
   EXPECT_TRUE(IsFinal(Outcome::kBounced));
   EXPECT_TRUE(IsFinal(Outcome::kExpired));
+  EXPECT_TRUE(IsFinal(Outcome::kDeleted));
   EXPECT_FALSE(IsFinal(Outcome::kDeferred));
+  EXPECT_FALSE(IsFinal(Outcome::kHeld));
+}
+
+TEST(RecordTest, StateNames) {
+  EXPECT_EQ(StateName(Outcome::kHeld), "held");
+  EXPECT_EQ(StateName(Outcome::kDeleted), "deleted");
+  EXPECT_EQ(StateName(static_cast<Outcome::State>(7)), "unknown");
+}
+
+// An outcome record written before the hold and delete states existed,
+// byte for byte. Spools written then must stay readable.
+TEST(RecordTest, EarlierOutcomeRecordDecodes) {
+  const std::string record(
+      "\x46\x52\x59\x31\x02\x8d\x78\x7e\x3e\x00\x00\x00\x22\xa1\xc8\xac"
+      "\x0e\x43\x52\x45\x48\x37\x52\x46\x34\x32\x36\x47\x30\x30\x30\x01"
+      "\x00\x00\x00\x03\x02\x00\x00\x00\x00\x3d\x82\x44\x73\x28\x06\x00"
+      "\x00\xc4\x15\x48\x73\x28\x06\x00\x05\x6d\x78\x3a\x32\x35\x0f\x34"
+      "\x35\x31\x20\x34\x2e\x33\x2e\x30\x20\x6c\x61\x74\x65\x72",
+      78);
+  absl::StatusOr<DecodedRecord> decoded = DecodeRecord(record);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  const Outcome& outcome = decoded->outcome;
+  EXPECT_EQ(outcome.queue_id, "CREH7RF426G000");
+  EXPECT_EQ(outcome.recipient_index, 1u);
+  EXPECT_EQ(outcome.state, Outcome::kDeferred);
+  EXPECT_EQ(outcome.attempts, 2u);
+  EXPECT_EQ(outcome.time_unix_micros, 1733325396000000);
+  EXPECT_EQ(outcome.next_attempt_unix_micros, 1733325456000000);
+  EXPECT_EQ(outcome.next_hop, "mx:25");
+  EXPECT_EQ(outcome.reply, "451 4.3.0 later");
 }
 
 }  // namespace

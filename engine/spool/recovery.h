@@ -38,7 +38,7 @@ std::optional<uint64_t> ParseSegmentFileName(std::string_view name);
 // Delivery state of one recipient, from the latest outcome record for it.
 // Fields other than `final` keep their defaults when no outcome exists.
 struct RecoveredRecipient {
-  bool final = false;  // delivered, bounced or expired
+  bool final = false;  // delivered, bounced, expired or deleted
   bool has_outcome = false;
   Outcome::State last_state = Outcome::kDeferred;
   uint32_t attempts = 0;

@@ -247,6 +247,51 @@ TEST(RecoveryTest, PartialOutcomesKeepMessage) {
   EXPECT_EQ(recipients[1].last_attempt_unix_micros, 1733325300000002);
 }
 
+TEST(RecoveryTest, HeldRecipientStaysQueuedAsHeld) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 2), "a\r\n");
+  segment.AddOutcome(MakeOutcome("Q1", 0, Outcome::kDeferred, 1));
+  segment.AddOutcome(MakeOutcome("Q1", 0, Outcome::kHeld, 1));
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  ASSERT_EQ(spool.messages.size(), 1u);
+  const RecoveredRecipient& held = spool.messages[0].recipients[0];
+  EXPECT_FALSE(held.final);
+  EXPECT_EQ(held.last_state, Outcome::kHeld);
+  EXPECT_EQ(held.attempts, 1u);
+  EXPECT_EQ(spool.segments[0].live_messages, 1u);
+}
+
+TEST(RecoveryTest, ReleaseAfterHoldIsDeferred) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 1), "a\r\n");
+  segment.AddOutcome(MakeOutcome("Q1", 0, Outcome::kHeld, 1));
+  segment.AddOutcome(MakeOutcome("Q1", 0, Outcome::kDeferred, 1));
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  ASSERT_EQ(spool.messages.size(), 1u);
+  EXPECT_EQ(spool.messages[0].recipients[0].last_state, Outcome::kDeferred);
+}
+
+TEST(RecoveryTest, DeletedRecipientsAreFinal) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 2), "a\r\n");
+  segment.AddMessage(MakeEnvelope("Q2", 1), "b\r\n");
+  segment.AddOutcome(MakeOutcome("Q1", 0, Outcome::kHeld));
+  segment.AddOutcome(MakeOutcome("Q1", 0, Outcome::kDeleted));
+  segment.AddOutcome(MakeOutcome("Q1", 1, Outcome::kDeleted));
+  // A later release cannot revive a deleted recipient.
+  segment.AddOutcome(MakeOutcome("Q2", 0, Outcome::kDeleted));
+  segment.AddOutcome(MakeOutcome("Q2", 0, Outcome::kDeferred, 2));
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  EXPECT_TRUE(spool.messages.empty());
+  EXPECT_EQ(spool.segments[0].live_messages, 0u);
+}
+
 TEST(RecoveryTest, LatestOutcomeWins) {
   TempDir dir;
   SegmentBuilder segment;
