@@ -222,6 +222,14 @@ int Run(const Flags& flags) {
     for (auto& other : workers) other->Stop();
     return Fail(status);
   }
+  // The failures that deferred mail on a route's old next hops say nothing
+  // about its new ones, so a changed route retries that mail at once
+  // instead of after its backoff.
+  (*route_store)->SetChangeListener([&queue_control](const std::string& domain) {
+    QueueFilter filter;
+    filter.domains = {domain};
+    queue_control->StartFlush(filter);
+  });
   EngineParts parts;
   parts.version = kVersion;
   parts.config_path = flags.config_path.value_or("");
@@ -279,6 +287,7 @@ int Run(const Flags& flags) {
   }
   // Ends route watch streams at once, so the admin server's shutdown does
   // not wait for them.
+  (*route_store)->SetChangeListener({});
   (*route_store)->Shutdown();
   (*admin_server)->Shutdown();
   for (auto& worker : workers) worker->Stop();
