@@ -238,3 +238,14 @@ def test_tcp_without_tls_files_is_a_config_error(ferryd, spool_dir,
     assert process.returncode == 1
     assert "admin.tls_cert_file" in process.stderr
     assert "client certificates" in process.stderr
+
+
+def test_reload_names_settings_that_need_a_restart(relay, ferryctl):
+    with open(relay.ferryd.config_path, "a") as file:
+        file.write("\nlimits { max_recipients: 7 }\n")
+    result = ferryctl(relay.ferryd, "reload", json_output=True).json()
+    [line] = result["needs_restart"]
+    assert "limits.max_recipients" in line
+    assert "7" in line
+    text = ferryctl(relay.ferryd, "reload").stdout
+    assert "needs a restart: " in text

@@ -13,10 +13,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "admin/metrics_http.h"
 #include "admin/server/admin_server.h"
 #include "engine/base/log.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "engine/config/config.h"
 #include "engine/config/usage.h"
 #include "engine/io/probe.h"
@@ -105,11 +107,29 @@ sigset_t BlockSignals() {
   return set;
 }
 
+// Returns one line per setting, other than the routes, that differs
+// between the configuration ferryd runs with and `loaded`, such as
+// "modified: limits.max_recipients: 100 -> 200". Workers read their
+// settings without locks, so these take effect only after a restart.
+std::vector<std::string> SettingsNeedingRestart(const config::Config& running,
+                                                config::Config loaded) {
+  config::Config baseline = running;
+  baseline.clear_route();
+  loaded.clear_route();
+  std::string report;
+  google::protobuf::util::MessageDifferencer differencer;
+  differencer.ReportDifferencesToString(&report);
+  differencer.Compare(baseline, loaded);
+  return absl::StrSplit(report, '\n', absl::SkipEmpty());
+}
+
 // Re-reads the configuration file and hands its routes to the route store,
 // which applies them unless the admin API manages the routes. Used by
-// SIGHUP and the admin API's Reload.
+// SIGHUP and the admin API's Reload. Other changed settings are logged and
+// reported as needing a restart.
 absl::StatusOr<admin::v1::ReloadResponse> ReloadConfig(
-    const Flags& flags, route::RouteStore* store) {
+    const Flags& flags, const config::Config& running,
+    route::RouteStore* store) {
   if (!flags.config_path) {
     LogInfo("", "event=reload_skipped reason=no_config_file");
     return absl::FailedPreconditionError(
@@ -139,6 +159,10 @@ absl::StatusOr<admin::v1::ReloadResponse> ReloadConfig(
   }
   admin::v1::ReloadResponse response;
   response.add_applied(result->summary);
+  for (std::string& line : SettingsNeedingRestart(running, *config)) {
+    LogWarning("", "event=reload_needs_restart change=", LogQuote(line));
+    response.add_needs_restart(std::move(line));
+  }
   return response;
 }
 
@@ -163,6 +187,52 @@ absl::StatusOr<std::unique_ptr<route::RouteStore>> OpenRouteStore(
                " since_version=", opened.admin_api_since_version());
   }
   return store;
+}
+
+void StopWorkers(std::vector<std::unique_ptr<Worker>>& workers) {
+  for (auto& worker : workers) worker->Stop();
+  for (auto& worker : workers) worker->Join();
+}
+
+// The admin API and, when configured, the /metrics endpoint.
+struct ControlEndpoints {
+  std::unique_ptr<admin::AdminServer> admin;
+  std::unique_ptr<admin::MetricsHttpServer> metrics_http;
+};
+
+absl::StatusOr<ControlEndpoints> StartControlEndpoints(
+    const config::Config& config, control::Control* control) {
+  ControlEndpoints endpoints;
+  absl::StatusOr<std::unique_ptr<admin::AdminServer>> admin_server =
+      admin::AdminServer::Start(config.admin(), control);
+  if (!admin_server.ok()) return admin_server.status();
+  endpoints.admin = *std::move(admin_server);
+  if (!config.metrics_listen().empty()) {
+    absl::StatusOr<std::unique_ptr<admin::MetricsHttpServer>> started =
+        admin::MetricsHttpServer::Start(config.metrics_listen(), control);
+    if (!started.ok()) {
+      endpoints.admin->Shutdown();
+      return started.status();
+    }
+    endpoints.metrics_http = *std::move(started);
+  }
+  return endpoints;
+}
+
+// Reloads on SIGHUP; returns on SIGTERM or SIGINT.
+void WaitForStopSignal(const sigset_t& signals, const Flags& flags,
+                       const config::Config& running,
+                       route::RouteStore* routes) {
+  while (true) {
+    int signal_number = 0;
+    sigwait(&signals, &signal_number);
+    if (signal_number == SIGHUP) {
+      ReloadConfig(flags, running, routes).IgnoreError();
+      continue;
+    }
+    LogInfo("", "event=stopping signal=", strsignal(signal_number));
+    return;
+  }
 }
 
 int Fail(const absl::Status& status) {
@@ -219,7 +289,7 @@ int Run(const Flags& flags) {
     absl::Status status = worker->Start();
     if (status.ok()) continue;
     LogError("", "event=start_failed error=", LogQuote(status.message(), 500));
-    for (auto& other : workers) other->Stop();
+    StopWorkers(workers);
     return Fail(status);
   }
   // The failures that deferred mail on a route's old next hops say nothing
@@ -237,34 +307,18 @@ int Run(const Flags& flags) {
   for (auto& worker : workers) parts.workers.push_back(worker.get());
   parts.routes = route_store->get();
   parts.queue = queue_control.get();
-  parts.reload = [&flags, &route_store] {
-    return ReloadConfig(flags, route_store->get());
+  parts.reload = [&flags, &config, &route_store] {
+    return ReloadConfig(flags, *config, route_store->get());
   };
   parts.metrics = &metrics_registry;
   EngineControl control(std::move(parts));
-  absl::StatusOr<std::unique_ptr<admin::AdminServer>> admin_server =
-      admin::AdminServer::Start(resolved->config.admin(), &control);
-  if (!admin_server.ok()) {
+  absl::StatusOr<ControlEndpoints> endpoints =
+      StartControlEndpoints(resolved->config, &control);
+  if (!endpoints.ok()) {
     LogError("", "event=start_failed error=",
-             LogQuote(admin_server.status().message(), 500));
-    for (auto& worker : workers) worker->Stop();
-    for (auto& worker : workers) worker->Join();
-    return Fail(admin_server.status());
-  }
-  std::unique_ptr<admin::MetricsHttpServer> metrics_http;
-  if (!resolved->config.metrics_listen().empty()) {
-    absl::StatusOr<std::unique_ptr<admin::MetricsHttpServer>> started =
-        admin::MetricsHttpServer::Start(resolved->config.metrics_listen(),
-                                        &control);
-    if (!started.ok()) {
-      LogError("", "event=start_failed error=",
-               LogQuote(started.status().message(), 500));
-      (*admin_server)->Shutdown();
-      for (auto& worker : workers) worker->Stop();
-      for (auto& worker : workers) worker->Join();
-      return Fail(started.status());
-    }
-    metrics_http = *std::move(started);
+             LogQuote(endpoints.status().message(), 500));
+    StopWorkers(workers);
+    return Fail(endpoints.status());
   }
   std::vector<std::string> listen;
   for (const auto& address : settings->listen) {
@@ -274,26 +328,16 @@ int Run(const Flags& flags) {
           " workers=", settings->workers,
           " listen=", absl::StrJoin(listen, ","),
           " spool=", settings->spool_dir, " routes=", (*route_store)->size(),
-          " admin=", absl::StrJoin((*admin_server)->addresses(), ","));
-  while (true) {
-    int signal_number = 0;
-    sigwait(&signals, &signal_number);
-    if (signal_number == SIGHUP) {
-      ReloadConfig(flags, route_store->get()).IgnoreError();
-      continue;
-    }
-    LogInfo("", "event=stopping signal=", strsignal(signal_number));
-    break;
-  }
+          " admin=", absl::StrJoin(endpoints->admin->addresses(), ","));
+  WaitForStopSignal(signals, flags, *config, route_store->get());
   // Ends route watch streams at once, so the admin server's shutdown does
   // not wait for them.
   (*route_store)->SetChangeListener({});
   (*route_store)->Shutdown();
-  (*admin_server)->Shutdown();
-  for (auto& worker : workers) worker->Stop();
-  for (auto& worker : workers) worker->Join();
+  endpoints->admin->Shutdown();
+  StopWorkers(workers);
   // Stopped last, so that Prometheus can scrape while workers finish.
-  if (metrics_http != nullptr) metrics_http->Shutdown();
+  if (endpoints->metrics_http != nullptr) endpoints->metrics_http->Shutdown();
   LogInfo("", "event=stopped");
   return 0;
 }
