@@ -347,7 +347,21 @@ void DeliveryQueue::CountOutcome(const delivery::Outcome& verdict,
 io::Task<void> DeliveryQueue::RecordOutcomes(
     std::shared_ptr<QueuedMessage> message,
     std::vector<spool::Outcome> outcomes) {
-  co_await AppendOutcomes(*message, outcomes);
+  // A delivered or deferred result may wait for the next group commit:
+  // losing it in a crash repeats an attempt, which is the window that a
+  // relay cannot close anyway (the next hop's 250 and the record of it
+  // are never written at once). A bounce has sent its DSN, so its record
+  // is made durable at once to avoid a second DSN after a restart.
+  bool urgent = false;
+  for (const spool::Outcome& outcome : outcomes) {
+    if (outcome.state != spool::Outcome::kDelivered &&
+        outcome.state != spool::Outcome::kDeferred) {
+      urgent = true;
+    }
+  }
+  co_await AppendOutcomes(*message, outcomes,
+                          urgent ? spool::SpoolWriter::Durability::kNow
+                                 : spool::SpoolWriter::Durability::kSoon);
   // Finished only once its outcomes are appended, so that its segment is
   // never deleted while a later segment still lacks them.
   if (message->finished() && !message->removed) {
@@ -357,7 +371,8 @@ io::Task<void> DeliveryQueue::RecordOutcomes(
 }
 
 io::Task<bool> DeliveryQueue::AppendOutcomes(
-    const QueuedMessage& message, const std::vector<spool::Outcome>& outcomes) {
+    const QueuedMessage& message, const std::vector<spool::Outcome>& outcomes,
+    spool::SpoolWriter::Durability durability) {
   // One append (so one group commit) for the whole job.
   std::vector<std::string> records;
   std::vector<iovec> parts;
@@ -367,7 +382,8 @@ io::Task<bool> DeliveryQueue::AppendOutcomes(
     parts.push_back({records.back().data(), records.back().size()});
   }
   absl::StatusOr<spool::RecordLocation> location =
-      co_await dirs_[message.spool_dir_index]->writer->Append(std::move(parts));
+      co_await dirs_[message.spool_dir_index]->writer->Append(std::move(parts),
+                                                              durability);
   if (!location.ok()) {
     // The attempts happened; after a restart they may be repeated.
     LogWarning(message.envelope.queue_id, "event=outcome_not_recorded error=",

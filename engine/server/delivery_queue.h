@@ -174,8 +174,10 @@ class DeliveryQueue {
   io::Task<void> RecordOutcomes(std::shared_ptr<QueuedMessage> message,
                                 std::vector<spool::Outcome> outcomes);
   // Returns false when the records could not be written (logged).
-  io::Task<bool> AppendOutcomes(const QueuedMessage& message,
-                                const std::vector<spool::Outcome>& outcomes);
+  io::Task<bool> AppendOutcomes(
+      const QueuedMessage& message, const std::vector<spool::Outcome>& outcomes,
+      spool::SpoolWriter::Durability durability =
+          spool::SpoolWriter::Durability::kNow);
   io::Task<void> Finish(std::shared_ptr<QueuedMessage> message);
   io::Task<void> SendBounce(std::shared_ptr<QueuedMessage> message,
                             std::vector<BouncedRecipient> bounced);

@@ -100,19 +100,36 @@ void SpoolWriter::UseSegment(int fd) {
 }
 
 io::Task<absl::StatusOr<RecordLocation>> SpoolWriter::Append(
-    std::vector<iovec> parts) {
+    std::vector<iovec> parts, Durability durability) {
   Pending pending;
   for (const iovec& part : parts) pending.length += part.iov_len;
   pending.parts = std::move(parts);
   queue_.push_back(&pending);
+  if (durability == Durability::kNow) ++urgent_;
   co_await PendingAwaiter(&pending);
   co_return std::move(pending.result);
 }
 
 void SpoolWriter::StartBatchIfIdle() {
   if (writing_ || queue_.empty()) return;
+  if (urgent_ == 0 && !soon_due_) {
+    if (!soon_timer_armed_) {
+      soon_timer_armed_ = true;
+      io::Spawn(SoonTimer());
+    }
+    return;
+  }
   writing_ = true;
+  urgent_ = 0;
+  soon_due_ = false;
   io::Spawn(WriteBatch(std::exchange(queue_, {})));
+}
+
+io::Task<void> SpoolWriter::SoonTimer() {
+  co_await ring_->Sleep(kSoonDelay);
+  soon_timer_armed_ = false;
+  // The hook that runs before the ring's next submit starts the batch.
+  soon_due_ = !queue_.empty();
 }
 
 io::Task<void> SpoolWriter::WriteBatch(std::vector<Pending*> batch) {

@@ -8,6 +8,12 @@
 // covers many messages. Append() returns only after the fdatasync of its
 // batch has completed, so the caller may then reply 250.
 //
+// A record appended with Durability::kSoon does not start a batch of its
+// own: it joins the next batch that an urgent record starts, or one that
+// starts kSoonDelay after it, whichever comes first. Delivery results use
+// it. Without it, every delivered job would cost an fdatasync while the
+// queue drains with no new mail arriving.
+//
 // Owned by one worker thread; every method runs on that thread.
 #ifndef FERRY_ENGINE_SPOOL_SPOOL_WRITER_H_
 #define FERRY_ENGINE_SPOOL_SPOOL_WRITER_H_
@@ -41,6 +47,12 @@ std::string SegmentPath(const std::string& dir, uint64_t sequence);
 
 class SpoolWriter {
  public:
+  enum class Durability {
+    kNow,   // start a batch in this loop iteration
+    kSoon,  // join the next batch, started at most kSoonDelay later
+  };
+  static constexpr absl::Duration kSoonDelay = absl::Milliseconds(20);
+
   SpoolWriter(io::Ring* ring, std::string dir, uint64_t segment_size);
   ~SpoolWriter();
   SpoolWriter(const SpoolWriter&) = delete;
@@ -59,7 +71,8 @@ class SpoolWriter {
   // Errors: ResourceExhausted when the disk or quota is full, Unavailable
   // for any other write or sync failure. After an error nothing of the
   // record remains in the segment.
-  io::Task<absl::StatusOr<RecordLocation>> Append(std::vector<iovec> parts);
+  io::Task<absl::StatusOr<RecordLocation>> Append(
+      std::vector<iovec> parts, Durability durability = Durability::kNow);
 
   // Called when a segment may be deleted (every message in it is final).
   io::Task<void> Remove(uint64_t sequence);
@@ -89,6 +102,7 @@ class SpoolWriter {
   class PendingAwaiter;
 
   void StartBatchIfIdle();
+  io::Task<void> SoonTimer();
   io::Task<void> WriteBatch(std::vector<Pending*> batch);
   io::Task<absl::Status> WriteAll(std::vector<iovec> iov, uint64_t offset);
   io::Task<absl::Status> NextSegment();
@@ -107,6 +121,10 @@ class SpoolWriter {
   uint64_t end_ = 0;
   bool writing_ = false;
   std::vector<Pending*> queue_;
+  // Records in queue_ appended with Durability::kNow.
+  size_t urgent_ = 0;
+  bool soon_timer_armed_ = false;
+  bool soon_due_ = false;
   uint64_t fdatasync_count_ = 0;
   uint64_t records_written_ = 0;
   metrics::WorkerMetrics* metrics_ = nullptr;

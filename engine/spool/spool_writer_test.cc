@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "engine/io/ring.h"
 #include "engine/io/task.h"
 #include "engine/spool/record.h"
@@ -38,16 +39,17 @@ struct AppendResults {
   int ok = 0;
 };
 
-io::Task<void> AppendOne(SpoolWriter* writer, std::string queue_id,
-                         std::string body, AppendResults* results, int count,
-                         io::Ring* ring) {
+io::Task<void> AppendOne(
+    SpoolWriter* writer, std::string queue_id, std::string body,
+    AppendResults* results, int count, io::Ring* ring,
+    SpoolWriter::Durability durability = SpoolWriter::Durability::kNow) {
   std::vector<iovec> body_iov = {{body.data(), body.size()}};
   absl::StatusOr<std::string> prefix =
       EncodeMessagePrefix(TestEnvelope(queue_id), body_iov);
   std::vector<iovec> parts = {{prefix->data(), prefix->size()},
                               {body.data(), body.size()}};
   absl::StatusOr<RecordLocation> location =
-      co_await writer->Append(std::move(parts));
+      co_await writer->Append(std::move(parts), durability);
   ++results->done;
   if (location.ok()) ++results->ok;
   if (results->done == count) ring->Stop();
@@ -72,6 +74,51 @@ TEST(SpoolWriter, GroupCommitSharesOneFdatasync) {
   ASSERT_TRUE(recovered.ok()) << recovered.status();
   EXPECT_EQ(recovered->messages.size(), static_cast<size_t>(kCount));
   EXPECT_TRUE(recovered->cuts.empty());
+}
+
+TEST(SpoolWriter, SoonRecordsWaitForTheirDelayAlone) {
+  io::Ring ring;
+  ASSERT_TRUE(ring.Init(256).ok());
+  const std::string dir = MakeTempDir();
+  SpoolWriter writer(&ring, dir, 64 << 20);
+  ASSERT_TRUE(writer.Open(1).ok());
+  AppendResults results;
+  constexpr int kCount = 3;
+  const absl::Time start = absl::Now();
+  for (int i = 0; i < kCount; ++i) {
+    io::Spawn(AppendOne(&writer, "Q" + std::to_string(i),
+                        "Subject: x\r\n\r\nhi\r\n", &results, kCount, &ring,
+                        SpoolWriter::Durability::kSoon));
+  }
+  ring.Run();
+  EXPECT_EQ(results.ok, kCount);
+  EXPECT_GE(absl::Now() - start, SpoolWriter::kSoonDelay);
+  EXPECT_EQ(writer.fdatasync_count(), 1u);
+  absl::StatusOr<RecoveredSpool> recovered = RecoverDirectory(dir);
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  EXPECT_EQ(recovered->messages.size(), static_cast<size_t>(kCount));
+}
+
+TEST(SpoolWriter, SoonRecordsJoinAnUrgentBatch) {
+  io::Ring ring;
+  ASSERT_TRUE(ring.Init(256).ok());
+  const std::string dir = MakeTempDir();
+  SpoolWriter writer(&ring, dir, 64 << 20);
+  ASSERT_TRUE(writer.Open(1).ok());
+  AppendResults results;
+  constexpr int kCount = 4;
+  for (int i = 0; i < kCount; ++i) {
+    io::Spawn(AppendOne(&writer, "Q" + std::to_string(i),
+                        "Subject: x\r\n\r\nhi\r\n", &results, kCount, &ring,
+                        i == kCount - 1 ? SpoolWriter::Durability::kNow
+                                        : SpoolWriter::Durability::kSoon));
+  }
+  ring.Run();
+  EXPECT_EQ(results.ok, kCount);
+  // One batch for all four: the urgent record did not wait, and took the
+  // others along.
+  EXPECT_EQ(writer.fdatasync_count(), 1u);
+  EXPECT_EQ(writer.records_written(), static_cast<uint64_t>(kCount));
 }
 
 TEST(SpoolWriter, MetricsRecordGroupCommit) {
