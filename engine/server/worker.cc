@@ -1,7 +1,6 @@
 #include "engine/server/worker.h"
 
 #include <arpa/inet.h>
-#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -22,19 +21,6 @@ namespace {
 
 constexpr unsigned kRingEntries = 4096;
 constexpr absl::Duration kStopPollInterval = absl::Milliseconds(50);
-// See TrimHeapLoop().
-constexpr absl::Duration kHeapTrimInterval = absl::Seconds(5);
-constexpr size_t kHeapTrimMessages = 10000;
-
-// Returns this process's resident set in KiB, or 0 when unknown.
-uint64_t ResidentKib() {
-  FILE* file = fopen("/proc/self/statm", "r");
-  if (file == nullptr) return 0;
-  unsigned long size = 0, resident = 0;
-  const int fields = fscanf(file, "%lu %lu", &size, &resident);
-  fclose(file);
-  return fields == 2 ? resident * (sysconf(_SC_PAGESIZE) / 1024) : 0;
-}
 
 // Returns the peer's IP address as text, or "unknown".
 std::string PeerAddress(int fd) {
@@ -162,7 +148,6 @@ absl::Status Worker::InitOnThread() {
   }
   spool_state_.messages.clear();
   io::Spawn(queue_->RunTimer());
-  io::Spawn(TrimHeapLoop());
   LogInfo("", "event=worker_started spool=", own_dir,
           " queued=", queue_->message_count());
   return absl::OkStatus();
@@ -286,27 +271,6 @@ io::Task<void> Worker::WaitForIdleThenExit() {
                " outbound=", queue_->active_connections());
   }
   ring_.Stop();
-}
-
-io::Task<void> Worker::TrimHeapLoop() {
-  // Queued bodies are freed as the queue drains, but glibc keeps most of
-  // the freed heap mapped: after 100,000 queued 1 KB messages were
-  // delivered, ferryd held 430 MiB of RSS with 29 MiB of heap in use.
-  // malloc_trim() gives the free pages back (to 46 MiB in that case). It
-  // walks every arena, so it runs only after the queue shrank by many
-  // messages, never per message.
-  size_t high_water = queue_->message_count();
-  while (!stopping_) {
-    co_await ring_.Sleep(kHeapTrimInterval);
-    const size_t count = queue_->message_count();
-    high_water = std::max(high_water, count);
-    if (high_water - count < kHeapTrimMessages) continue;
-    const uint64_t before = ResidentKib();
-    malloc_trim(0);
-    LogInfo("", "event=heap_trimmed queued=", count, " was=", high_water,
-            " rss_kib_before=", before, " rss_kib_after=", ResidentKib());
-    high_water = count;
-  }
 }
 
 io::Task<void> Worker::AcceptLoop(int listen_fd) {

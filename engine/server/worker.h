@@ -91,7 +91,6 @@ class Worker {
   void BeginStop();
   void BeginDrain();
   io::Task<void> AcceptLoop(int listen_fd);
-  io::Task<void> TrimHeapLoop();
   io::Task<void> Serve(int fd);
   void LogRejection(const std::string& ip, const char* reason);
   io::Task<void> WaitForIdleThenExit();
