@@ -187,6 +187,25 @@ def test_invalid_changes_name_the_problem(relay, ferryctl):
     assert result.returncode == 1
     assert "not the expected version 99" in result.stderr
 
+    # A huge value is cut in the error, which then still fits in a gRPC
+    # status and names the problem.
+    result = ferryctl(relay.ferryd, "routes", "put", "a" * 20000,
+                      "mail.example.org", check=False)
+    assert result.returncode == 1
+    assert "(20000 octets)" in result.stderr
+    assert "over the maximum of 253" in result.stderr
+    assert len(result.stderr) < 1000
+    result = ferryctl(relay.ferryd, "routes", "get", "a" * 20000,
+                      check=False)
+    assert result.returncode == 1
+    assert "no route for" in result.stderr
+    assert "(20000 octets)" in result.stderr
+    result = ferryctl(relay.ferryd, "routes", "put", "example.org",
+                      "mail.example.org", "--etrn-client=" + "1" * 20000,
+                      check=False)
+    assert result.returncode == 1
+    assert "is not an IP address or CIDR prefix" in result.stderr
+
     # Nothing above changed the table.
     assert routes_json(ferryctl, relay.ferryd) == before
     version = before["version"]
