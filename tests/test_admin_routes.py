@@ -187,6 +187,15 @@ def test_invalid_changes_name_the_problem(relay, ferryctl):
     assert result.returncode == 1
     assert "not the expected version 99" in result.stderr
 
+    # The API reads 0 as "no check", so ferryctl refuses it.
+    for action in (("put", "example.org", "mail.example.org"),
+                   ("delete", "example.net")):
+        result = ferryctl(relay.ferryd, "routes", *action,
+                          "--expect-version=0", check=False)
+        assert result.returncode == 2
+        assert f"routes {action[0]}: --expect-version=0" in result.stderr
+        assert "versions start at 1" in result.stderr
+
     # A huge value is cut in the error, which then still fits in a gRPC
     # status and names the problem.
     result = ferryctl(relay.ferryd, "routes", "put", "a" * 20000,
