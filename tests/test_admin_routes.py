@@ -313,6 +313,34 @@ def test_watch_sees_changes_and_resumes(ferryd, upstream, spool_dir,
     current.assert_quiet()
 
 
+def test_table_over_four_mib_is_listed(relay, ferryctl):
+    # gRPC clients receive at most 4 MiB per message by default; ferryctl
+    # lifts that limit so that a large table can still be read.
+    wait_started(relay.ferryd)
+    recipients = [f"--recipient=user{i:06d}{'x' * 50}" for i in range(25000)]
+    domains = ["big1.example", "big2.example", "big3.example"]
+    for domain in domains:
+        ferryctl(relay.ferryd, "routes", "put", domain, "mx.example",
+                 *recipients)
+
+    listed = ferryctl(relay.ferryd, "routes", "list", json_output=True)
+    assert len(listed.stdout) > 4 * 1024 * 1024
+    table = listed.json()
+    for domain in domains:
+        route = next(route for route in table["route"]
+                     if route["domain"] == domain)
+        assert len(route["recipient"]) == 25000
+
+    watch = ferryctl.popen(relay.ferryd, "routes", "watch", json_output=True)
+    try:
+        snapshot = json.loads(watch.stdout.readline())
+    finally:
+        watch.kill()
+        watch.wait(10)
+    assert snapshot["kind"] == "KIND_SNAPSHOT"
+    assert snapshot["version"] == table["version"]
+
+
 def test_watch_text_output(relay, ferryctl):
     wait_started(relay.ferryd)
     process = ferryctl.popen(relay.ferryd, "routes", "watch")
