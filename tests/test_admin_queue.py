@@ -359,6 +359,16 @@ def test_unknown_queue_ids(relay, ferryctl):
     result = ferryctl(relay.ferryd, "queue", "delete", "nope", check=False)
     assert result.returncode == 1
     assert "not a queue ID" in result.stderr
+    # A huge value is cut in the error instead of making it too large
+    # for a gRPC status.
+    result = ferryctl(relay.ferryd, "queue", "show", "A" * 100000,
+                      check=False)
+    assert result.returncode == 1
+    assert "(100000 octets) is not a queue ID" in result.stderr
+    result = ferryctl(relay.ferryd, "queue", "list",
+                      "--page-token=" + "a" * 20000, check=False)
+    assert result.returncode == 1
+    assert "(20000 octets) is not a token" in result.stderr
     result = ferryctl(relay.ferryd, "queue", "frobnicate", check=False)
     assert result.returncode == 2
     assert "unknown queue subcommand" in result.stderr

@@ -187,6 +187,34 @@ def test_invalid_changes_name_the_problem(relay, ferryctl):
     assert result.returncode == 1
     assert "not the expected version 99" in result.stderr
 
+    # The API reads 0 as "no check", so ferryctl refuses it.
+    for action in (("put", "example.org", "mail.example.org"),
+                   ("delete", "example.net")):
+        result = ferryctl(relay.ferryd, "routes", *action,
+                          "--expect-version=0", check=False)
+        assert result.returncode == 2
+        assert f"routes {action[0]}: --expect-version=0" in result.stderr
+        assert "versions start at 1" in result.stderr
+
+    # A huge value is cut in the error, which then still fits in a gRPC
+    # status and names the problem.
+    result = ferryctl(relay.ferryd, "routes", "put", "a" * 20000,
+                      "mail.example.org", check=False)
+    assert result.returncode == 1
+    assert "(20000 octets)" in result.stderr
+    assert "over the maximum of 253" in result.stderr
+    assert len(result.stderr) < 1000
+    result = ferryctl(relay.ferryd, "routes", "get", "a" * 20000,
+                      check=False)
+    assert result.returncode == 1
+    assert "no route for" in result.stderr
+    assert "(20000 octets)" in result.stderr
+    result = ferryctl(relay.ferryd, "routes", "put", "example.org",
+                      "mail.example.org", "--etrn-client=" + "1" * 20000,
+                      check=False)
+    assert result.returncode == 1
+    assert "is not an IP address or CIDR prefix" in result.stderr
+
     # Nothing above changed the table.
     assert routes_json(ferryctl, relay.ferryd) == before
     version = before["version"]
@@ -283,6 +311,34 @@ def test_watch_sees_changes_and_resumes(ferryd, upstream, spool_dir,
     current = Watch(ferryctl, relay, "--from=5")
     watches.append(current)
     current.assert_quiet()
+
+
+def test_table_over_four_mib_is_listed(relay, ferryctl):
+    # gRPC clients receive at most 4 MiB per message by default; ferryctl
+    # lifts that limit so that a large table can still be read.
+    wait_started(relay.ferryd)
+    recipients = [f"--recipient=user{i:06d}{'x' * 50}" for i in range(25000)]
+    domains = ["big1.example", "big2.example", "big3.example"]
+    for domain in domains:
+        ferryctl(relay.ferryd, "routes", "put", domain, "mx.example",
+                 *recipients)
+
+    listed = ferryctl(relay.ferryd, "routes", "list", json_output=True)
+    assert len(listed.stdout) > 4 * 1024 * 1024
+    table = listed.json()
+    for domain in domains:
+        route = next(route for route in table["route"]
+                     if route["domain"] == domain)
+        assert len(route["recipient"]) == 25000
+
+    watch = ferryctl.popen(relay.ferryd, "routes", "watch", json_output=True)
+    try:
+        snapshot = json.loads(watch.stdout.readline())
+    finally:
+        watch.kill()
+        watch.wait(10)
+    assert snapshot["kind"] == "KIND_SNAPSHOT"
+    assert snapshot["version"] == table["version"]
 
 
 def test_watch_text_output(relay, ferryctl):

@@ -3,6 +3,7 @@ drain, reload, the socket's permissions, TCP with client certificates,
 and ferryctl's exit codes and help.
 """
 
+import json
 import os
 import socket
 import stat
@@ -142,6 +143,44 @@ def test_unreachable_and_usage_errors(ferryctl, tmp_path, relay):
     assert "COMMANDS" in result.stdout
 
 
+def test_global_option_errors(ferryctl, tmp_path, relay):
+    def run(*args, env=None):
+        return subprocess.run([ferryctl.binary, *args], capture_output=True,
+                              text=True, timeout=30, env=env)
+
+    for option in ("--socket=", "--config=", "--timeout="):
+        result = run(option, "status")
+        assert result.returncode == 2, option
+        assert f"{option[:-1]} is empty" in result.stderr
+
+    result = run(f"--socket={relay.ferryd.admin_socket}", "--timeout=0s",
+                 "status")
+    assert result.returncode == 2
+    assert "--timeout=0s leaves no time for an answer" in result.stderr
+
+    # --config on the command line wins over $FERRY_ADMIN_SOCKET.
+    config = tmp_path / "ctl.textproto"
+    config.write_text(
+        f'admin {{ socket: "{relay.ferryd.admin_socket}" }}\n')
+    env = dict(os.environ, FERRY_ADMIN_SOCKET=str(tmp_path / "none.sock"))
+    result = run(f"--config={config}", "--json", "status", env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["pid"] == relay.ferryd.pid
+    result = run("status", env=env)
+    assert result.returncode == 3
+    assert f"{tmp_path}/none.sock" in result.stderr
+
+    # Missing or unreadable TLS files are command-line errors.
+    result = run("--server=127.0.0.1:1", "status")
+    assert result.returncode == 2
+    assert "--tls-ca is missing" in result.stderr
+    result = run("--server=127.0.0.1:1", f"--tls-ca={tmp_path}/none.pem",
+                 f"--tls-cert={tmp_path}/none.pem",
+                 f"--tls-key={tmp_path}/none.key", "status")
+    assert result.returncode == 2
+    assert f"--tls-ca: cannot read {tmp_path}/none.pem" in result.stderr
+
+
 @pytest.mark.parametrize("command", ["status", "drain", "reload"])
 def test_every_command_has_help(ferryctl, command):
     result = subprocess.run([ferryctl.binary, command, "--help"],
@@ -209,10 +248,11 @@ def test_tcp_needs_a_client_certificate(ferryd, upstream, spool_dir,
     stranger = status(certs["stranger"], certs["stranger_key"])
     assert stranger.returncode != 0
 
-    # Without a client certificate ferryctl refuses before connecting.
+    # Without a client certificate ferryctl refuses before connecting, as
+    # a command-line error.
     result = subprocess.run([*base, "status"], capture_output=True,
                             text=True, timeout=60)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "--tls-cert" in result.stderr
 
     # A TLS client without a certificate: ferryd ends the handshake (with

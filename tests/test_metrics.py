@@ -447,3 +447,15 @@ def test_ferryctl_metrics_once_and_watching(ferryd, sink, spool_dir,
     too_fast = ferryctl(relay, "metrics", "--watch=50ms", check=False)
     assert too_fast.returncode == 2
     assert "at least 100ms" in too_fast.stderr
+
+    # A watch ends when ferryd stops, with the exit status for a lost
+    # ferryd and the reason.
+    watch = ferryctl.popen(relay, "metrics", "--watch=5s")
+    try:
+        assert watch.stdout.readline()
+        assert relay.stop() == 0
+        assert watch.wait(10) == 3
+    finally:
+        watch.kill()
+        watch.wait(10)
+    assert "ferryd is stopping" in watch.stderr.read()

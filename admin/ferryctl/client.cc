@@ -13,9 +13,19 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
 
 namespace ferry::ferryctl {
 namespace {
+
+// Channel arguments for every call. gRPC's default limit on a received
+// message is 4 MiB, but a routing table or queue page can be larger. The
+// peer is the operator's own ferryd, so ferryctl accepts any size.
+grpc::ChannelArguments ChannelArguments() {
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(-1);
+  return arguments;
+}
 
 absl::StatusOr<std::string> ReadFile(const std::string& flag,
                                      const std::string& path) {
@@ -46,8 +56,9 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(
           strerror(errno), "). Is ferryd running? Give its socket with "
           "--socket=PATH or its configuration with --config=FILE."));
     }
-    return grpc::CreateChannel("unix:" + options.socket,
-                               grpc::InsecureChannelCredentials());
+    return grpc::CreateCustomChannel("unix:" + options.socket,
+                                     grpc::InsecureChannelCredentials(),
+                                     ChannelArguments());
   }
   grpc::SslCredentialsOptions tls;
   for (auto [flag, path, field] :
@@ -66,7 +77,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(
     if (!text.ok()) return text.status();
     *field = *text;
   }
-  return grpc::CreateChannel(options.server, grpc::SslCredentials(tls));
+  return grpc::CreateCustomChannel(options.server, grpc::SslCredentials(tls),
+                                   ChannelArguments());
 }
 
 void SetDeadline(const ClientOptions& options, grpc::ClientContext* context) {

@@ -25,8 +25,8 @@ enum ExitCode {
 
 // The global options, which come before the command.
 struct ClientOptions {
-  // Unix socket; from --socket, $FERRY_ADMIN_SOCKET, the --config file's
-  // admin.socket, or the built-in default, in that order.
+  // Unix socket; from --socket, the --config file's admin.socket,
+  // $FERRY_ADMIN_SOCKET, or the built-in default, in that order.
   std::string socket;
   // "host:port" for the admin API over TCP with TLS; overrides socket.
   std::string server;

@@ -36,8 +36,10 @@ std::shared_ptr<grpc::Channel> ConnectOrComplain(const ClientOptions& options,
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
       OpenChannel(options);
   if (channel.ok()) return *channel;
+  // A missing or unreadable TLS file is a command-line error, not a
+  // refusal by ferryd.
   *exit_code = Fail(absl::IsUnavailable(channel.status()) ? kExitUnreachable
-                                                          : kExitFailed,
+                                                          : kExitUsage,
                     std::string(channel.status().message()));
   return nullptr;
 }

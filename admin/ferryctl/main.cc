@@ -46,9 +46,9 @@ COMMANDS
 
 GLOBAL OPTIONS
     --socket=PATH
-        ferryd's admin socket. Default: $FERRY_ADMIN_SOCKET if set, else
-        admin.socket of the --config file, else ferryd's default,
-        $XDG_RUNTIME_DIR/ferry/admin.sock or
+        ferryd's admin socket. Default: admin.socket of the --config
+        file if given, else $FERRY_ADMIN_SOCKET if set, else ferryd's
+        default, $XDG_RUNTIME_DIR/ferry/admin.sock or
         $HOME/.local/state/ferry/admin.sock.
     --config=FILE
         Read admin.socket from ferryd's configuration file.
@@ -58,7 +58,8 @@ GLOBAL OPTIONS
         --tls-cert=FILE and --tls-key=FILE (this client's certificate
         and key, signed by the CA in admin.tls_client_ca_file).
     --timeout=DURATION
-        How long to wait for an answer, e.g. 500ms, 10s. Default 10s.
+        How long to wait for an answer, e.g. 500ms, 10s; more than 0.
+        Default 10s.
         Watch streams have no timeout.
     --json
         Print JSON, one object per line. May also follow the command.
@@ -94,15 +95,12 @@ constexpr CommandEntry kCommands[] = {
     {"queue", RunQueue},
 };
 
-// Fills options.socket when --socket did not.
+// Fills options.socket when --socket did not. An option on the command
+// line wins over the environment, so --config comes before
+// $FERRY_ADMIN_SOCKET.
 std::optional<std::string> ResolveSocket(const std::string& config_path,
                                          ClientOptions* options) {
   if (!options->socket.empty()) return std::nullopt;
-  const char* env = std::getenv("FERRY_ADMIN_SOCKET");
-  if (env != nullptr && env[0] != '\0') {
-    options->socket = env;
-    return std::nullopt;
-  }
   if (!config_path.empty()) {
     absl::StatusOr<config::Config> config =
         config::LoadConfigFile(config_path);
@@ -111,6 +109,11 @@ std::optional<std::string> ResolveSocket(const std::string& config_path,
                           config.status().message());
     }
     options->socket = config->admin().socket();
+    return std::nullopt;
+  }
+  const char* env = std::getenv("FERRY_ADMIN_SOCKET");
+  if (env != nullptr && env[0] != '\0') {
+    options->socket = env;
     return std::nullopt;
   }
   options->socket = config::DefaultAdminSocket();
@@ -161,6 +164,16 @@ int Main(int argc, char** argv) {
     printf("%s", kUsage);
     return help ? kExitOk : kExitUsage;
   }
+  // An empty value would silently fall back to the default.
+  for (const char* flag : {"socket", "config", "server", "tls-ca", "tls-cert",
+                           "tls-key", "timeout"}) {
+    if (parsed->Has(flag) && parsed->Value(flag).empty()) {
+      return Fail(kExitUsage, absl::StrCat("--", flag,
+                                           " is empty; give a value or leave "
+                                           "the option out; run ferryctl "
+                                           "--help"));
+    }
+  }
   options.json = parsed->Has("json");
   options.socket = parsed->Value("socket");
   options.server = parsed->Value("server");
@@ -171,7 +184,15 @@ int Main(int argc, char** argv) {
   absl::StatusOr<std::optional<absl::Duration>> timeout =
       parsed->Duration("timeout");
   if (!timeout.ok()) return Fail(kExitUsage, std::string(timeout.status().message()));
-  if (timeout->has_value()) options.timeout = **timeout;
+  if (timeout->has_value()) {
+    if (**timeout <= absl::ZeroDuration()) {
+      return Fail(kExitUsage,
+                  absl::StrCat("--timeout=", parsed->Value("timeout"),
+                               " leaves no time for an answer; give a "
+                               "duration such as 500ms or 10s"));
+    }
+    options.timeout = **timeout;
+  }
 
   const std::string command = argv[i++];
   // --json may also follow the command; the rest goes to the command.

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -231,6 +233,20 @@ int RunGet(const Invocation& invocation) {
 
 // Builds the PutRoute request from the command line. Errors are usage
 // errors, worded for ferryctl's message.
+// Returns --expect-version, or 0 (no check) when it is not given. The
+// API reads 0 as "no check", and the table starts at version 1, so
+// --expect-version=0 is refused instead of changing the table unchecked.
+absl::StatusOr<uint64_t> ExpectedVersion(const Args& args) {
+  absl::StatusOr<uint64_t> expected = args.Unsigned("expect-version", 0);
+  if (!expected.ok()) return expected.status();
+  if (args.Has("expect-version") && *expected == 0) {
+    return absl::InvalidArgumentError(
+        "--expect-version=0 matches no table: versions start at 1. Give "
+        "the version that routes list or get printed");
+  }
+  return *expected;
+}
+
 absl::StatusOr<v1::PutRouteRequest> MakePutRequest(const Args& args) {
   v1::PutRouteRequest request;
   v1::Route* route = request.mutable_route();
@@ -246,7 +262,7 @@ absl::StatusOr<v1::PutRouteRequest> MakePutRequest(const Args& args) {
   for (const std::string& client : args.Values("etrn-client")) {
     route->add_etrn_client(client);
   }
-  absl::StatusOr<uint64_t> expected = args.Unsigned("expect-version", 0);
+  absl::StatusOr<uint64_t> expected = ExpectedVersion(args);
   if (!expected.ok()) return expected.status();
   request.set_expected_version(*expected);
   return request;
@@ -291,9 +307,10 @@ int RunDelete(const Invocation& invocation) {
       .switches = {}, .values = {"expect-version"}, .repeated = {}};
   std::optional<Args> args = ParseSubcommand("delete", invocation, spec, 1, 1);
   if (!args) return kExitUsage;
-  absl::StatusOr<uint64_t> expected = args->Unsigned("expect-version", 0);
+  absl::StatusOr<uint64_t> expected = ExpectedVersion(*args);
   if (!expected.ok()) {
-    return Fail(kExitUsage, std::string(expected.status().message()));
+    return Fail(kExitUsage,
+                absl::StrCat("routes delete: ", expected.status().message()));
   }
   v1::DeleteRouteRequest request;
   request.set_domain(args->positional()[0]);

@@ -147,7 +147,9 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(
   }
   server->services_.push_back(std::make_unique<ServerService>(control));
   server->services_.push_back(std::make_unique<RoutesService>(control));
-  server->services_.push_back(std::make_unique<MetricsService>(control));
+  auto metrics = std::make_unique<MetricsService>(control);
+  server->metrics_service_ = metrics.get();
+  server->services_.push_back(std::move(metrics));
   server->services_.push_back(std::make_unique<QueueService>(control));
   for (auto& service : server->services_) builder.RegisterService(service.get());
 
@@ -179,6 +181,7 @@ AdminServer::~AdminServer() { Shutdown(); }
 void AdminServer::Shutdown(absl::Duration grace) {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
+  if (metrics_service_ != nullptr) metrics_service_->Stop();
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoNanoseconds(grace));
   server_->Wait();

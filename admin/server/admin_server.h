@@ -18,6 +18,8 @@
 
 namespace ferry::admin {
 
+class MetricsService;
+
 class AdminServer {
  public:
   // Prepares the socket's directory, refuses to start when another ferryd
@@ -44,6 +46,8 @@ class AdminServer {
   std::string socket_path_;
   std::vector<std::string> addresses_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
+  // Owned by services_. Shutdown() ends its watch streams first.
+  MetricsService* metrics_service_ = nullptr;
   std::unique_ptr<grpc::Server> server_;
   bool shut_down_ = false;
 };

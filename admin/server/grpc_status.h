@@ -9,7 +9,7 @@
 namespace ferry::admin {
 
 // Keeps the code (the numbering of the two enums is the same) and the
-// message.
+// message, cut after 4096 octets.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 }  // namespace ferry::admin

@@ -43,18 +43,22 @@ grpc::Status MetricsService::WatchMetrics(
           "admin event=watch_metrics_started peer=", LogQuote(context->peer()),
           " interval=", absl::FormatDuration(interval));
   absl::Time next = absl::Now();
-  while (!context->IsCancelled()) {
+  while (!context->IsCancelled() && !stopping_.load()) {
     if (!writer->Write(control_->GetMetrics())) break;
     // A slow scrape delays the next snapshot instead of causing a burst.
     next = std::max(next + interval, absl::Now());
     // Sleeps in short steps, so a cancel ends the stream promptly.
-    for (absl::Time now = absl::Now(); now < next && !context->IsCancelled();
+    for (absl::Time now = absl::Now();
+         now < next && !context->IsCancelled() && !stopping_.load();
          now = absl::Now()) {
       absl::SleepFor(std::min(next - now, kCancelCheckInterval));
     }
   }
   LogInfo("",
           "admin event=watch_metrics_ended peer=", LogQuote(context->peer()));
+  if (stopping_.load()) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "ferryd is stopping");
+  }
   return grpc::Status::OK;
 }
 

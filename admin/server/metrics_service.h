@@ -3,6 +3,8 @@
 #ifndef FERRY_ADMIN_SERVER_METRICS_SERVICE_H_
 #define FERRY_ADMIN_SERVER_METRICS_SERVICE_H_
 
+#include <atomic>
+
 #include "absl/time/time.h"
 #include "engine/control/control.h"
 #include "proto/admin_service.grpc.pb.h"
@@ -23,14 +25,20 @@ class MetricsService final : public v1::Metrics::Service {
                           v1::GetMetricsResponse* response) override;
 
   // Writes a snapshot at once and then one per interval, until the client
-  // cancels, the stream breaks or the server shuts down. Fails with
-  // INVALID_ARGUMENT for an interval below kMinWatchInterval.
+  // cancels, the stream breaks or Stop() is called (then it ends with
+  // UNAVAILABLE "ferryd is stopping"). Fails with INVALID_ARGUMENT for an
+  // interval below kMinWatchInterval.
   grpc::Status WatchMetrics(
       grpc::ServerContext* context, const v1::WatchMetricsRequest* request,
       grpc::ServerWriter<v1::GetMetricsResponse>* writer) override;
 
+  // Ends every open WatchMetrics stream within kCancelCheckInterval, so
+  // that clients learn why instead of seeing the call cancelled.
+  void Stop() { stopping_.store(true); }
+
  private:
   control::Control* const control_;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace ferry::admin

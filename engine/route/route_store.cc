@@ -22,8 +22,19 @@ namespace v1 = ::ferry::admin::v1;
 // overflow the clock arithmetic.
 constexpr absl::Duration kMaxWait = absl::Hours(24);
 
-std::string Quote(const std::string& text) {
-  return absl::StrCat("\"", absl::CHexEscape(text), "\"");
+// Longest part of a value that an error message quotes. gRPC clients
+// reject a status whose metadata is over their limit (8 KiB by default),
+// and then print that instead of the error, so a huge value is cut.
+constexpr size_t kMaxQuotedLength = 200;
+
+// Quotes `text` C-escaped for an error message, cut after
+// kMaxQuotedLength octets with its full length added.
+std::string Quote(absl::string_view text) {
+  if (text.size() <= kMaxQuotedLength) {
+    return absl::StrCat("\"", absl::CHexEscape(text), "\"");
+  }
+  return absl::StrCat("\"", absl::CHexEscape(text.substr(0, kMaxQuotedLength)),
+                      "...\" (", text.size(), " octets)");
 }
 
 // Returns the table's routes as stored: keyed by their (lower-case) domain.

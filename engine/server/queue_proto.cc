@@ -20,8 +20,19 @@ absl::string_view ToAbsl(std::string_view text) {
   return absl::string_view(text.data(), text.size());
 }
 
+// Longest part of a value that an error message quotes. gRPC clients
+// reject a status whose metadata is over their limit (8 KiB by default),
+// and then print that instead of the error, so a huge value is cut.
+constexpr size_t kMaxQuotedLength = 200;
+
+// Quotes `text` C-escaped for an error message, cut after
+// kMaxQuotedLength octets with its full length added.
 std::string Quote(absl::string_view text) {
-  return absl::StrCat("\"", absl::CHexEscape(text), "\"");
+  if (text.size() <= kMaxQuotedLength) {
+    return absl::StrCat("\"", absl::CHexEscape(text), "\"");
+  }
+  return absl::StrCat("\"", absl::CHexEscape(text.substr(0, kMaxQuotedLength)),
+                      "...\" (", text.size(), " octets)");
 }
 
 bool ValidDomain(absl::string_view domain) {
