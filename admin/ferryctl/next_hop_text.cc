@@ -22,7 +22,7 @@ absl::Status Invalid(const std::string& text, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(
       "invalid next hop \"", text, "\": ", problem,
       ". Write HOST, HOST:PORT or HOST:PORT/PRIORITY, with an IPv6 address "
-      "in brackets before a port, as in [2001:db8::25]:2525"));
+      "in brackets, as in [2001:db8::25]:2525"));
 }
 
 // Splits "HOST[:PORT]" into the host and the port text ("" when absent).
@@ -49,7 +49,13 @@ absl::Status SplitHostPort(const std::string& text, const std::string& spec,
     if (port->empty()) return Invalid(text, "the port after ':' is missing");
     return absl::OkStatus();
   }
-  // No colon: a name or IPv4 address. Several: an IPv6 address.
+  if (colons > 1) {
+    // "2001:db8::25:2525" could be an address alone or one with a port.
+    return Invalid(text,
+                   "an IPv6 address needs brackets, so that a port cannot be "
+                   "mistaken for part of it: [2001:db8::25] for port 25");
+  }
+  // No colon: a name or IPv4 address.
   *host = spec;
   return absl::OkStatus();
 }

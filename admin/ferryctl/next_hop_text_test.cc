@@ -24,8 +24,6 @@ TEST(ParseNextHop, AcceptsEveryForm) {
       {"mail.example.net:2525/10", "mail.example.net", 2525, 10},
       {"mail.example.net/20", "mail.example.net", 25, 20},
       {"192.0.2.7:587", "192.0.2.7", 587, 0},
-      {"2001:db8::25", "2001:db8::25", 25, 0},
-      {"2001:db8::25/5", "2001:db8::25", 25, 5},
       {"[2001:db8::25]", "2001:db8::25", 25, 0},
       {"[2001:db8::25]:2525/10", "2001:db8::25", 2525, 10},
       {"[::1]:65535", "::1", 65535, 0},
@@ -58,6 +56,8 @@ TEST(ParseNextHop, RejectsMalformedText) {
       {"mail.example.net:2525/-1", "priority \"-1\""},
       {"mail.example.net/4294967296", "priority \"4294967296\""},
       {"[2001:db8::25", "']' is missing"},
+      {"2001:db8::25", "needs brackets"},
+      {"2001:db8::25:2525/5", "needs brackets"},
       {"[2001:db8::25]2525", "only \":PORT\" may follow"},
       {"[]:25", "the host is missing"},
   };

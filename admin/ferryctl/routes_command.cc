@@ -63,8 +63,9 @@ or "*.example.net" for its subdomains.
 
 NEXT_HOP is HOST[:PORT][/PRIORITY]: a host name or IP address, the port
 (default 25) and the priority (default 0; lower is tried first, equal
-priorities in random order). Write an IPv6 address in brackets when a
-port follows: [2001:db8::25]:2525/10. Give one or more next hops.
+priorities in random order). Write an IPv6 address in brackets, with or
+without a port: [2001:db8::25] or [2001:db8::25]:2525/10. Give one or
+more next hops.
 
 OPTIONS
     --recipient=ENTRY

@@ -23,6 +23,13 @@ constexpr size_t kMaxDomainLength = 253;
 constexpr size_t kMaxLabelLength = 63;
 constexpr uint32_t kDefaultPort = 25;
 constexpr uint32_t kMaxPort = 65535;
+// Bounds on one route, so that a route put through the admin API cannot
+// make every change rewrite a state file of many megabytes. A path is at
+// most 256 octets with its brackets (RFC 5321 section 4.5.3.1.3).
+constexpr size_t kMaxNextHops = 32;
+constexpr size_t kMaxRecipientEntries = 10000;
+constexpr size_t kMaxRecipientLength = 254;
+constexpr size_t kMaxEtrnClients = 1000;
 
 // absl::string_view is not std::string_view in this Abseil build.
 absl::string_view ToAbsl(std::string_view text) {
@@ -160,6 +167,18 @@ std::string RecipientProblem(absl::string_view pattern,
   if (entry.empty()) {
     return "is empty. Write a local part (\"bob\") or a whole address";
   }
+  if (entry.size() > kMaxRecipientLength) {
+    return absl::StrCat("is ", entry.size(), " octets long; an address has "
+                        "at most ", kMaxRecipientLength,
+                        " (RFC 5321 section 4.5.3.1.3)");
+  }
+  for (char c : entry) {
+    if (absl::ascii_isspace(c) || absl::ascii_iscntrl(c) || c == '<' ||
+        c == '>') {
+      return "contains a space, a control character or an angle bracket. "
+             "Write the bare address, as in \"bob@example.net\"";
+    }
+  }
   const size_t at = entry.rfind('@');
   if (at == absl::string_view::npos) return "";
   if (at == 0) return "has an empty local part";
@@ -204,6 +223,25 @@ absl::Status CheckRoute(const std::string& name, const Route& route) {
         name,
         ": no next hop. Add a next_hop with the host and port of the "
         "destination server"));
+  }
+  if (route.next_hops.size() > kMaxNextHops) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, ": ", route.next_hops.size(), " next hops; a route may have at "
+        "most ", kMaxNextHops, ". Put the others behind a load balancer or "
+        "in DNS"));
+  }
+  if (route.recipients.size() > kMaxRecipientEntries) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, ": ", route.recipients.size(), " recipient entries; a route "
+        "may have at most ", kMaxRecipientEntries,
+        ". Leave the list empty to accept every recipient and let the "
+        "destination reject unknown ones"));
+  }
+  if (route.etrn_clients.size() > kMaxEtrnClients) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, ": ", route.etrn_clients.size(), " etrn_client entries; a "
+        "route may have at most ", kMaxEtrnClients,
+        ". Use CIDR prefixes to cover several addresses"));
   }
   for (size_t i = 0; i < route.next_hops.size(); ++i) {
     absl::Status status = CheckNextHop(name, i, route.next_hops[i]);

@@ -42,6 +42,15 @@ std::vector<BuildErrorCase> BuildErrorCases() {
   Route short_ipv4 = MakeRoute("example.net", "1.2.3");
   Route bad_ipv6 = MakeRoute("example.net", "fe80::zz");
   Route host_with_port = MakeRoute("example.net", "mail.example.net:2525");
+  Route many_hops = MakeRoute("example.net");
+  for (int i = 0; i < 40; ++i) {
+    many_hops.next_hops.push_back(
+        NextHop{.host = "mx.example.com", .port = static_cast<uint32_t>(3000 + i)});
+  }
+  Route long_recipient = MakeRoute("example.net");
+  long_recipient.recipients = {std::string(300, 'a')};
+  Route spaced_recipient = MakeRoute("example.net");
+  spaced_recipient.recipients = {"a b"};
   Route repeated_hop = MakeRoute("example.net", "MX.example.com");
   repeated_hop.next_hops.push_back(
       NextHop{.host = "mx.example.com", .port = 2525, .priority = 5});
@@ -94,6 +103,9 @@ std::vector<BuildErrorCase> BuildErrorCases() {
       {"ShortIpv4Host", {short_ipv4}, {"not a valid IPv4 address"}},
       {"BadIpv6Host", {bad_ipv6}, {"not a valid IPv6 address"}},
       {"HostWithPort", {host_with_port}, {"includes a port"}},
+      {"ManyNextHops", {many_hops}, {"41 next hops", "at most 32"}},
+      {"LongRecipient", {long_recipient}, {"300 octets long"}},
+      {"SpacedRecipient", {spaced_recipient}, {"contains a space"}},
       {"RepeatedNextHop",
        {repeated_hop},
        {"next_hop[1] repeats next_hop[0]", "port 2525"}},
