@@ -37,16 +37,18 @@ that changed in the file but need a restart. An invalid file changes
 nothing; the error names the line and field.
 )";
 
-}  // namespace
-
-int RunStatus(const Invocation& invocation) {
-  if (auto code = HandleHelp(invocation.argv, kStatusUsage)) return *code;
+// Runs one argument-less call of the Server service: help, flags,
+// channel, the call with a deadline, then JSON or `print` for people.
+template <typename Response, typename Call, typename Print>
+int RunServerCall(const Invocation& invocation, const char* name,
+                  const char* usage, Call call, Print print) {
+  if (auto code = HandleHelp(invocation.argv, usage)) return *code;
   std::optional<Args> args =
-      ParseOrComplain("status", invocation.argv, FlagSpec{});
+      ParseOrComplain(name, invocation.argv, FlagSpec{});
   if (!args) return kExitUsage;
   if (!args->positional().empty()) {
-    return Fail(kExitUsage, "status takes no arguments; run ferryctl status "
-                            "--help");
+    return Fail(kExitUsage, absl::StrCat(name, " takes no arguments; run "
+                                         "ferryctl ", name, " --help"));
   }
   int exit_code = kExitOk;
   auto channel = ConnectOrComplain(invocation.options, &exit_code);
@@ -54,13 +56,18 @@ int RunStatus(const Invocation& invocation) {
   auto stub = v1::Server::NewStub(channel);
   grpc::ClientContext context;
   SetDeadline(invocation.options, &context);
-  v1::GetStatusResponse status;
-  grpc::Status rpc = stub->GetStatus(&context, {}, &status);
-  if (!rpc.ok()) return ReportRpcError(invocation.options, "status", rpc);
+  Response response;
+  grpc::Status rpc = call(*stub, &context, &response);
+  if (!rpc.ok()) return ReportRpcError(invocation.options, name, rpc);
   if (invocation.options.json) {
-    PrintJson(status);
-    return kExitOk;
+    PrintJson(response);
+  } else {
+    print(response);
   }
+  return kExitOk;
+}
+
+void PrintStatus(const v1::GetStatusResponse& status) {
   const uint64_t used = status.spool_total_bytes() - status.spool_free_bytes();
   PrintFields({
       {"version", status.version()},
@@ -84,60 +91,16 @@ int RunStatus(const Invocation& invocation) {
                                    status.outbound_connections(), " out")},
       {"route version", absl::StrCat(status.route_version())},
   });
-  return kExitOk;
 }
 
-int RunDrain(const Invocation& invocation) {
-  if (auto code = HandleHelp(invocation.argv, kDrainUsage)) return *code;
-  std::optional<Args> args =
-      ParseOrComplain("drain", invocation.argv, FlagSpec{});
-  if (!args) return kExitUsage;
-  if (!args->positional().empty()) {
-    return Fail(kExitUsage, "drain takes no arguments; run ferryctl drain "
-                            "--help");
-  }
-  int exit_code = kExitOk;
-  auto channel = ConnectOrComplain(invocation.options, &exit_code);
-  if (channel == nullptr) return exit_code;
-  auto stub = v1::Server::NewStub(channel);
-  grpc::ClientContext context;
-  SetDeadline(invocation.options, &context);
-  v1::DrainResponse response;
-  grpc::Status rpc = stub->Drain(&context, {}, &response);
-  if (!rpc.ok()) return ReportRpcError(invocation.options, "drain", rpc);
-  if (invocation.options.json) {
-    PrintJson(response);
-  } else {
-    printf("%s\n", response.changed()
-                       ? "draining: ferryd accepts no new SMTP connections "
-                         "and keeps delivering"
-                       : "already draining");
-  }
-  return kExitOk;
+void PrintDrain(const v1::DrainResponse& response) {
+  printf("%s\n", response.changed()
+                     ? "draining: ferryd accepts no new SMTP connections "
+                       "and keeps delivering"
+                     : "already draining");
 }
 
-int RunReload(const Invocation& invocation) {
-  if (auto code = HandleHelp(invocation.argv, kReloadUsage)) return *code;
-  std::optional<Args> args =
-      ParseOrComplain("reload", invocation.argv, FlagSpec{});
-  if (!args) return kExitUsage;
-  if (!args->positional().empty()) {
-    return Fail(kExitUsage, "reload takes no arguments; run ferryctl reload "
-                            "--help");
-  }
-  int exit_code = kExitOk;
-  auto channel = ConnectOrComplain(invocation.options, &exit_code);
-  if (channel == nullptr) return exit_code;
-  auto stub = v1::Server::NewStub(channel);
-  grpc::ClientContext context;
-  SetDeadline(invocation.options, &context);
-  v1::ReloadResponse response;
-  grpc::Status rpc = stub->Reload(&context, {}, &response);
-  if (!rpc.ok()) return ReportRpcError(invocation.options, "reload", rpc);
-  if (invocation.options.json) {
-    PrintJson(response);
-    return kExitOk;
-  }
+void PrintReload(const v1::ReloadResponse& response) {
   for (const std::string& line : response.applied()) {
     printf("applied: %s\n", line.c_str());
   }
@@ -147,7 +110,38 @@ int RunReload(const Invocation& invocation) {
   if (response.applied().empty() && response.needs_restart().empty()) {
     printf("nothing changed\n");
   }
-  return kExitOk;
+}
+
+}  // namespace
+
+int RunStatus(const Invocation& invocation) {
+  return RunServerCall<v1::GetStatusResponse>(
+      invocation, "status", kStatusUsage,
+      [](v1::Server::Stub& stub, grpc::ClientContext* context,
+         v1::GetStatusResponse* response) {
+        return stub.GetStatus(context, {}, response);
+      },
+      PrintStatus);
+}
+
+int RunDrain(const Invocation& invocation) {
+  return RunServerCall<v1::DrainResponse>(
+      invocation, "drain", kDrainUsage,
+      [](v1::Server::Stub& stub, grpc::ClientContext* context,
+         v1::DrainResponse* response) {
+        return stub.Drain(context, {}, response);
+      },
+      PrintDrain);
+}
+
+int RunReload(const Invocation& invocation) {
+  return RunServerCall<v1::ReloadResponse>(
+      invocation, "reload", kReloadUsage,
+      [](v1::Server::Stub& stub, grpc::ClientContext* context,
+         v1::ReloadResponse* response) {
+        return stub.Reload(context, {}, response);
+      },
+      PrintReload);
 }
 
 }  // namespace ferry::ferryctl
