@@ -10,6 +10,7 @@ import os
 import re
 import socket
 import subprocess
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -275,7 +276,12 @@ def test_prometheus_counts_relayed_messages(ferryd, sink, spool_dir,
     server = prometheus(port)
 
     def delivered():
-        result = server.query('ferry_deliveries_total{result="delivered"}')
+        # Prometheus answers 503 until its storage is ready.
+        try:
+            result = server.query(
+                'ferry_deliveries_total{result="delivered"}')
+        except (urllib.error.URLError, ConnectionError):
+            return None
         return result if result and result[0]["value"][1] == str(count) \
             else None
     result = wait_until(delivered, 90, interval=0.5,
