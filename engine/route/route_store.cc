@@ -6,8 +6,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "engine/base/error_quote.h"
 #include "engine/base/log.h"
 #include "engine/route/route_proto.h"
 #include "engine/route/route_state_file.h"
@@ -18,24 +18,9 @@ namespace {
 
 namespace v1 = ::ferry::admin::v1;
 
-// Longest single wait in WaitEvents(), so that an infinite timeout does not
-// overflow the clock arithmetic.
+// The maximum single wait in WaitEvents(), so that an infinite timeout
+// does not overflow the clock arithmetic.
 constexpr absl::Duration kMaxWait = absl::Hours(24);
-
-// Longest part of a value that an error message quotes. gRPC clients
-// reject a status whose metadata is over their limit (8 KiB by default),
-// and then print that instead of the error, so a huge value is cut.
-constexpr size_t kMaxQuotedLength = 200;
-
-// Quotes `text` C-escaped for an error message, cut after
-// kMaxQuotedLength octets with its full length added.
-std::string Quote(absl::string_view text) {
-  if (text.size() <= kMaxQuotedLength) {
-    return absl::StrCat("\"", absl::CHexEscape(text), "\"");
-  }
-  return absl::StrCat("\"", absl::CHexEscape(text.substr(0, kMaxQuotedLength)),
-                      "...\" (", text.size(), " octets)");
-}
 
 // Returns the table's routes as stored: keyed by their (lower-case) domain.
 std::map<std::string, v1::Route> ToRouteMap(const RouteTable& table) {
@@ -87,7 +72,7 @@ absl::StatusOr<std::string> DomainKey(const std::string& domain) {
 
 absl::Status RouteNotFound(const std::string& domain) {
   return absl::NotFoundError(
-      absl::StrCat("no route for ", Quote(domain),
+      absl::StrCat("no route for ", QuoteForError(domain),
                    ". List the routes to see the domains as stored"));
 }
 

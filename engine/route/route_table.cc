@@ -8,11 +8,11 @@
 #include "absl/random/distributions.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "engine/base/error_quote.h"
 
 namespace ferry::route {
 namespace {
@@ -36,21 +36,6 @@ absl::string_view ToAbsl(std::string_view text) {
   return absl::string_view(text.data(), text.size());
 }
 
-// Longest part of a value that an error message quotes. gRPC clients
-// reject a status whose metadata is over their limit (8 KiB by default),
-// and then print that instead of the error, so a huge value is cut.
-constexpr size_t kMaxQuotedLength = 200;
-
-// Quotes `text` C-escaped for an error message, cut after
-// kMaxQuotedLength octets with its full length added.
-std::string Quote(absl::string_view text) {
-  if (text.size() <= kMaxQuotedLength) {
-    return absl::StrCat("\"", absl::CHexEscape(text), "\"");
-  }
-  return absl::StrCat("\"", absl::CHexEscape(text.substr(0, kMaxQuotedLength)),
-                      "...\" (", text.size(), " octets)");
-}
-
 // Returns what is wrong with one DNS label, or "" when it is valid
 // (letters, digits and hyphens, 1 to 63 octets, no hyphen at either end).
 std::string LabelProblem(absl::string_view label) {
@@ -65,12 +50,12 @@ std::string LabelProblem(absl::string_view label) {
              "name in its A-label (xn--) form";
     }
     if (!absl::ascii_isalnum(c) && c != '-') {
-      return absl::StrCat("contains ", Quote(absl::string_view(&c, 1)),
+      return absl::StrCat("contains ", QuoteForError(absl::string_view(&c, 1)),
                           ", which is not a letter, digit or hyphen");
     }
   }
   if (label.front() == '-' || label.back() == '-') {
-    return absl::StrCat("has the label ", Quote(label),
+    return absl::StrCat("has the label ", QuoteForError(label),
                         ", which starts or ends with a hyphen");
   }
   return "";
@@ -192,7 +177,7 @@ std::string RecipientProblem(absl::string_view pattern,
 }
 
 std::string RouteName(size_t index, absl::string_view domain) {
-  return absl::StrCat("route[", index, "] ", Quote(domain));
+  return absl::StrCat("route[", index, "] ", QuoteForError(domain));
 }
 
 absl::Status CheckNextHop(absl::string_view route_name, size_t index,
@@ -201,7 +186,7 @@ absl::Status CheckNextHop(absl::string_view route_name, size_t index,
   if (!problem.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(route_name, ": next_hop[", index, "] host ",
-                     Quote(hop.host), " ", problem));
+                     QuoteForError(hop.host), " ", problem));
   }
   if (hop.port > kMaxPort) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -253,7 +238,7 @@ absl::Status CheckRoute(const std::string& name, const Route& route) {
           hop.port == earlier.port) {
         return absl::InvalidArgumentError(absl::StrCat(
             name, ": next_hop[", i, "] repeats next_hop[", j, "] (",
-            Quote(hop.host), " port ", hop.port, "). Remove one of them"));
+            QuoteForError(hop.host), " port ", hop.port, "). Remove one of them"));
       }
     }
   }
@@ -263,14 +248,14 @@ absl::Status CheckRoute(const std::string& name, const Route& route) {
     if (!problem.empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat(name, ": recipient[", i, "] ",
-                       Quote(route.recipients[i]), " ", problem));
+                       QuoteForError(route.recipients[i]), " ", problem));
     }
   }
   for (size_t i = 0; i < route.etrn_clients.size(); ++i) {
     absl::StatusOr<IpPrefix> prefix = IpPrefix::Parse(route.etrn_clients[i]);
     if (!prefix.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          name, ": etrn_client[", i, "] ", Quote(route.etrn_clients[i]), " ",
+          name, ": etrn_client[", i, "] ", QuoteForError(route.etrn_clients[i]), " ",
           prefix.status().message()));
     }
   }
@@ -337,7 +322,7 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(
 }
 
 absl::Status RouteTable::Validate(const Route& route) {
-  return CheckRoute(absl::StrCat("route ", Quote(route.domain)), route);
+  return CheckRoute(absl::StrCat("route ", QuoteForError(route.domain)), route);
 }
 
 std::shared_ptr<const RouteTable> RouteTable::Empty() {

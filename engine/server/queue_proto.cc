@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "engine/base/error_quote.h"
 #include "engine/spool/queue_id.h"
 
 namespace ferry::server {
@@ -18,21 +19,6 @@ constexpr absl::string_view kPageTokenPrefix = "q1.";
 
 absl::string_view ToAbsl(std::string_view text) {
   return absl::string_view(text.data(), text.size());
-}
-
-// Longest part of a value that an error message quotes. gRPC clients
-// reject a status whose metadata is over their limit (8 KiB by default),
-// and then print that instead of the error, so a huge value is cut.
-constexpr size_t kMaxQuotedLength = 200;
-
-// Quotes `text` C-escaped for an error message, cut after
-// kMaxQuotedLength octets with its full length added.
-std::string Quote(absl::string_view text) {
-  if (text.size() <= kMaxQuotedLength) {
-    return absl::StrCat("\"", absl::CHexEscape(text), "\"");
-  }
-  return absl::StrCat("\"", absl::CHexEscape(text.substr(0, kMaxQuotedLength)),
-                      "...\" (", text.size(), " octets)");
 }
 
 bool ValidDomain(absl::string_view domain) {
@@ -57,7 +43,7 @@ absl::StatusOr<std::string> DomainPattern(const std::string& domain,
                                      : absl::string_view(pattern);
   if (!ValidDomain(name)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        field, " ", Quote(domain),
+        field, " ", QuoteForError(domain),
         " is not a domain; give one such as example.net, or *.example.net "
         "for its subdomains"));
   }
@@ -161,7 +147,7 @@ void SetDuration(absl::Duration duration, google::protobuf::Duration* out) {
 absl::Status CheckQueueId(std::string_view queue_id, std::string_view field) {
   if (spool::ParseQueueId(queue_id).ok()) return absl::OkStatus();
   return absl::InvalidArgumentError(
-      absl::StrCat(ToAbsl(field), " ", Quote(ToAbsl(queue_id)),
+      absl::StrCat(ToAbsl(field), " ", QuoteForError(ToAbsl(queue_id)),
                    " is not a queue ID; queue IDs are 14 characters such as "
                    "CREH7RF426G000"));
 }
@@ -178,7 +164,7 @@ absl::StatusOr<QueueFilter> FilterFromProto(const v1::QueueFilter& filter) {
   if (!filter.recipient().empty()) {
     if (filter.recipient().find('@') == std::string::npos) {
       return absl::InvalidArgumentError(
-          absl::StrCat("filter.recipient ", Quote(filter.recipient()),
+          absl::StrCat("filter.recipient ", QuoteForError(filter.recipient()),
                        " is not an address; give one such as "
                        "bob@example.net"));
     }
@@ -254,7 +240,7 @@ absl::StatusOr<std::string> DecodePageToken(const std::string& token) {
           &queue_id) ||
       !spool::ParseQueueId(queue_id).ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("page_token ", Quote(token),
+        absl::StrCat("page_token ", QuoteForError(token),
                      " is not a token from a ListQueue reply; start again "
                      "without one"));
   }
