@@ -90,7 +90,7 @@ absl::StatusOr<std::optional<absl::Duration>> Args::Duration(
 }
 
 absl::StatusOr<absl::Duration> ParseDuration(const std::string& text) {
-  // absl::ParseDuration knows h, m, s, ms but not days.
+  // absl::ParseDuration accepts h, m, s and ms but not days.
   std::string rest = text;
   absl::Duration total = absl::ZeroDuration();
   const size_t d = rest.find('d');

@@ -21,7 +21,7 @@ struct Invocation {
   std::vector<std::string> argv;
 };
 
-// Prints `usage` to stdout and returns 0 when argv asks for help
+// Prints `usage` to stdout and returns 0 when argv requests help
 // (--help or -h); returns nullopt otherwise.
 std::optional<int> HandleHelp(const std::vector<std::string>& argv,
                               const char* usage);

@@ -44,8 +44,8 @@ absl::Status MakeDirectories(const std::string& dir) {
 }
 
 // Returns OK when `path` is free for a new socket, removing a socket that
-// nothing listens on. Fails when a server answers on it or the path is
-// something else.
+// nothing listens on. Fails when a server accepts connections on it or
+// the path is not a socket.
 absl::Status ClaimSocketPath(const std::string& path) {
   struct stat info;
   if (lstat(path.c_str(), &info) != 0) {

@@ -22,8 +22,8 @@ class MetricsService;
 
 class AdminServer {
  public:
-  // Prepares the socket's directory, refuses to start when another ferryd
-  // answers on the socket, removes a stale one, and starts serving.
+  // Prepares the socket's directory, fails when another ferryd serves the
+  // socket, removes a stale one, and starts serving.
   // Errors name the path or address and the fix.
   static absl::StatusOr<std::unique_ptr<AdminServer>> Start(
       const config::Admin& settings, control::Control* control);

@@ -5,9 +5,9 @@
 namespace ferry::admin {
 namespace {
 
-// Longest status message sent. gRPC clients reject a status whose metadata
-// is over their limit (8 KiB by default) and report that limit instead of
-// the error, so a longer message is cut here.
+// The maximum length of a status message. gRPC clients reject a status
+// whose metadata exceeds their limit (8 KiB by default) and report that
+// limit instead of the error, so a longer message is cut here.
 constexpr size_t kMaxMessageLength = 4096;
 
 }  // namespace

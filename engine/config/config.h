@@ -61,7 +61,7 @@ Config DefaultConfig();
 
 // Returns the default admin.socket: "$XDG_RUNTIME_DIR/ferry/admin.sock",
 // else "$HOME/.local/state/ferry/admin.sock", else "" when neither
-// variable holds an absolute path. ferryctl uses it too.
+// variable contains an absolute path. ferryctl uses it too.
 std::string DefaultAdminSocket();
 
 // Sets every field of `config` that is 0 or empty, and has a non-zero

@@ -1,7 +1,7 @@
 // Control: the narrow interface through which the admin service (admin/)
-// inspects and changes a running ferryd. It speaks the admin API's
-// protobuf messages (proto/admin.proto) but knows nothing of gRPC, and the
-// admin service knows nothing of workers, rings or spool segments.
+// inspects and changes a running ferryd. It uses the admin API's protobuf
+// messages (proto/admin.proto) but not gRPC, and the admin service does
+// not depend on workers, rings or spool segments.
 //
 // Thread-safe: the admin service calls it from its own threads, never from
 // a worker's. Calls that need a worker's state post a task to every worker
@@ -46,7 +46,7 @@ class Control {
 
   // Queue. Errors: InvalidArgument for a bad filter, selector or page
   // token; NotFound for an unknown queue ID in ShowMessage;
-  // Unavailable when a worker does not answer in time.
+  // Unavailable when a worker does not reply in time.
   virtual absl::StatusOr<v1::ListQueueResponse> ListQueue(
       const v1::ListQueueRequest& request) = 0;
   virtual absl::StatusOr<v1::ShowMessageResponse> ShowMessage(

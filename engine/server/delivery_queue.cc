@@ -347,11 +347,11 @@ void DeliveryQueue::CountOutcome(const delivery::Outcome& verdict,
 io::Task<void> DeliveryQueue::RecordOutcomes(
     std::shared_ptr<QueuedMessage> message,
     std::vector<spool::Outcome> outcomes) {
-  // A delivered or deferred result may wait for the next group commit:
-  // losing it in a crash repeats an attempt, which is the window that a
-  // relay cannot close anyway (the next hop's 250 and the record of it
-  // are never written at once). A bounce has sent its DSN, so its record
-  // is made durable at once to avoid a second DSN after a restart.
+  // A delivered or deferred result may wait for the next group commit,
+  // because losing it in a crash only repeats an attempt. A relay cannot
+  // close that window anyway: the next hop's 250 and the record of it are
+  // never written at once. A bounce has sent its DSN, so its record is
+  // made durable at once to avoid a second DSN after a restart.
   bool urgent = false;
   for (const spool::Outcome& outcome : outcomes) {
     if (outcome.state != spool::Outcome::kDelivered &&

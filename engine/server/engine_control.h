@@ -1,6 +1,6 @@
 // EngineControl: ferryd's implementation of control::Control, the
-// interface the admin service uses. It answers from the workers, the
-// route store and the metrics registry, and owns none of them.
+// interface the admin service uses. It reads from and acts on the workers,
+// the route store and the metrics registry, and owns none of them.
 //
 // Thread-safe, like the interface: the admin service calls it from its
 // own threads.

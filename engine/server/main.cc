@@ -292,8 +292,8 @@ int Run(const Flags& flags) {
     StopWorkers(workers);
     return Fail(status);
   }
-  // The failures that deferred mail on a route's old next hops say nothing
-  // about its new ones, so a changed route retries that mail at once
+  // The failures that deferred mail on a route's old next hops do not
+  // apply to its new ones, so a changed route retries that mail at once
   // instead of after its backoff.
   (*route_store)->SetChangeListener([&queue_control](const std::string& domain) {
     QueueFilter filter;

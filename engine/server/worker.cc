@@ -295,7 +295,7 @@ io::Task<void> Worker::AcceptLoop(int listen_fd) {
   }
   if (draining_ && !stopping_) {
     // Closing the socket makes the kernel refuse new connections to this
-    // worker instead of queueing them in a backlog nobody accepts from.
+    // worker instead of queueing them in a backlog that is never accepted from.
     auto it = std::find(listen_fds_.begin(), listen_fds_.end(), listen_fd);
     if (it != listen_fds_.end()) {
       close(listen_fd);
