@@ -250,6 +250,8 @@ void ResolveDurations(const Config& config, Settings& settings) {
   settings.initial_backoff = ValidDuration(config.delivery().initial_backoff());
   settings.max_backoff = ValidDuration(config.delivery().max_backoff());
   settings.queue_lifetime = ValidDuration(config.delivery().queue_lifetime());
+  settings.connection_idle_time =
+      ValidDuration(config.delivery().connection_idle_time());
 }
 
 int ResolveWorkers(uint32_t workers) {

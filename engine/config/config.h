@@ -51,6 +51,7 @@ struct Settings {
   absl::Duration initial_backoff;
   absl::Duration max_backoff;
   absl::Duration queue_lifetime;
+  absl::Duration connection_idle_time;
 };
 
 // Returns a configuration with every default of proto/config.proto filled

@@ -238,6 +238,7 @@ TEST_F(ConfigTest, EmptyFileGetsDeliveryDefaults) {
   EXPECT_EQ(delivery.queue_lifetime(), "5d");
   EXPECT_EQ(delivery.max_connections_per_destination(), 10u);
   EXPECT_EQ(delivery.max_messages_per_connection(), 100u);
+  EXPECT_EQ(delivery.connection_idle_time(), "2s");
 }
 
 TEST_F(ConfigTest, WrittenValuesOverrideDefaults) {
@@ -548,6 +549,13 @@ const ErrorCase kErrorCases[] = {
      "delivery {\n  queue_lifetime: \"30s\"\n}\n", "2:3",
      "delivery.queue_lifetime",
      "\"30s\" is not longer than delivery.initial_backoff (\"60s\")"},
+    {"connection idle time above five minutes",
+     "delivery {\n  connection_idle_time: \"6m\"\n}\n", "2:3",
+     "delivery.connection_idle_time",
+     "\"6m\" is longer than the maximum of \"300s\""},
+    {"connection idle time negative",
+     "delivery {\n  connection_idle_time: \"-1s\"\n}\n", "2:3",
+     "delivery.connection_idle_time", "invalid duration \"-1s\""},
     {"destination connections written zero",
      "delivery {\n  max_connections_per_destination: 0\n}\n", "2:3",
      "delivery.max_connections_per_destination", "use the default (10)"},
@@ -695,7 +703,8 @@ TEST_F(ConfigTest, ErrorsInFileNameItsPath) {
 TEST_F(ConfigTest, ResolveSettingsParsesDurations) {
   absl::StatusOr<Config> config = ParseConfigText(
       "server_timeouts { command: \"5m\" }\n"
-      "delivery { initial_backoff: \"30s\" max_backoff: \"1h30m\" }\n",
+      "delivery { initial_backoff: \"30s\" max_backoff: \"1h30m\" "
+      "connection_idle_time: \"0s\" }\n",
       kFile);
   ASSERT_TRUE(config.ok()) << config.status();
   absl::StatusOr<Settings> settings = ResolveSettings(*config);
@@ -711,6 +720,7 @@ TEST_F(ConfigTest, ResolveSettingsParsesDurations) {
   EXPECT_EQ(settings->initial_backoff, absl::Seconds(30));
   EXPECT_EQ(settings->max_backoff, absl::Minutes(90));
   EXPECT_EQ(settings->queue_lifetime, absl::Hours(5 * 24));
+  EXPECT_EQ(settings->connection_idle_time, absl::ZeroDuration());
 }
 
 TEST_F(ConfigTest, ResolveSettingsParsesListenAddresses) {

@@ -90,6 +90,7 @@ void ApplyDeliveryDefaults(Delivery& delivery) {
   DefaultString(delivery.mutable_initial_backoff(), "60s");
   DefaultString(delivery.mutable_max_backoff(), "1h");
   DefaultString(delivery.mutable_queue_lifetime(), "5d");
+  DefaultString(delivery.mutable_connection_idle_time(), "2s");
   if (delivery.max_connections_per_destination() == 0) {
     delivery.set_max_connections_per_destination(10);
   }

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "engine/config/config.h"
 #include "engine/config/duration.h"
 #include "engine/config/listen_address.h"
@@ -30,6 +31,7 @@ using google::protobuf::TextFormat;
 // listening socket per address and its own spool segments.
 constexpr uint32_t kMaxWorkers = 1024;
 constexpr uint64_t kMinSegmentSize = 1 << 20;
+constexpr absl::Duration kMaxConnectionIdleTime = absl::Seconds(300);
 
 // RFC 1035 section 2.3.4 limits labels to 63 octets. A name in wire form is
 // at most 255 octets, which leaves 253 characters in text form.
@@ -380,14 +382,16 @@ void Validator::CheckLimits(const Limits& limits, const FieldPath& path) {
 }
 
 std::optional<absl::Duration> Validator::CheckDuration(const std::string& text,
-                                                       const FieldPath& path) {
+                                                       const FieldPath& path,
+                                                       bool zero_allowed) {
   absl::StatusOr<absl::Duration> duration = ParseDuration(text);
   if (!duration.ok()) {
     Report(path, absl::StrCat("invalid duration \"", text,
                               "\": ", duration.status().message()));
     return std::nullopt;
   }
-  if (*duration <= absl::ZeroDuration()) {
+  if (*duration < absl::ZeroDuration() ||
+      (*duration == absl::ZeroDuration() && !zero_allowed)) {
     Report(path, absl::StrCat("\"", text,
                               "\" is not positive. Use a duration such as "
                               "\"30s\", or remove the line to use the "
@@ -433,6 +437,16 @@ void Validator::CheckDelivery(const Delivery& delivery, const FieldPath& path) {
                         delivery.initial_backoff(),
                         "\"), so deferred mail would bounce before its "
                         "first retry. Raise queue_lifetime."));
+  }
+  std::optional<absl::Duration> idle = CheckDuration(
+      delivery.connection_idle_time(), path.Child("connection_idle_time"),
+      /*zero_allowed=*/true);
+  if (idle && *idle > kMaxConnectionIdleTime) {
+    Report(path.Child("connection_idle_time"),
+           absl::StrCat("\"", delivery.connection_idle_time(),
+                        "\" is longer than the maximum of \"300s\", the "
+                        "time a server may wait for the next command "
+                        "(RFC 5321 4.5.3.2.7). Lower it."));
   }
 }
 

@@ -84,8 +84,11 @@ class Validator {
                     absl::string_view reason, const FieldPath& path);
   void CheckDurationFields(const google::protobuf::Message& message,
                            const FieldPath& path);
+  // Reports a duration that does not parse, is negative, or is zero
+  // unless `zero_allowed`.
   std::optional<absl::Duration> CheckDuration(const std::string& text,
-                                              const FieldPath& path);
+                                              const FieldPath& path,
+                                              bool zero_allowed = false);
   void CheckDelivery(const Delivery& delivery, const FieldPath& path);
   void CheckSpoolAndInput(const Config& config, const FieldPath& root);
 

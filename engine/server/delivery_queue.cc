@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -127,6 +128,9 @@ void DeliveryQueue::Kick(const std::string& domain) {
     auto it = destinations_.find(domain);
     if (it == destinations_.end()) return;
     Destination& dest = it->second;
+    // An idle connection is already open: it takes a job sooner and
+    // cheaper than a new one.
+    while (!dest.idle.empty() && dest.ready.size() > dest.waking) Wake(dest);
     if (dest.connections >= limit || dest.ready.size() <= dest.connections) {
       return;
     }
@@ -162,6 +166,37 @@ void DeliveryQueue::ConnectionClosed(const std::string& domain) {
     Kick(domain);
   } else if (it->second.connections == 0) {
     destinations_.erase(it);
+  }
+}
+
+void DeliveryQueue::Wake(Destination& dest) {
+  IdleConnection* connection = dest.idle.back();
+  dest.idle.pop_back();
+  connection->woken = true;
+  ++dest.waking;
+  context_->ring->Cancel(connection->wait);
+}
+
+void DeliveryQueue::AddIdleConnection(const std::string& domain,
+                                      IdleConnection* connection) {
+  destinations_[domain].idle.push_back(connection);
+}
+
+void DeliveryQueue::EndIdle(const std::string& domain,
+                            IdleConnection* connection) {
+  auto it = destinations_.find(domain);
+  if (it == destinations_.end()) return;
+  Destination& dest = it->second;
+  if (connection->woken) {
+    --dest.waking;
+  } else {
+    std::erase(dest.idle, connection);
+  }
+}
+
+void DeliveryQueue::WakeIdleConnections() {
+  for (auto& [domain, dest] : destinations_) {
+    while (!dest.idle.empty()) Wake(dest);
   }
 }
 

@@ -4,7 +4,9 @@
 // Recipients are grouped by destination (their domain). Each destination
 // has a FIFO of jobs that are due, and at most
 // max_connections_per_destination outbound connections, each taking jobs
-// from that FIFO until it is empty. A deferred job waits in a timer list
+// from that FIFO. A connection that finds the FIFO empty waits for a while
+// as an idle connection. The next job wakes it instead of opening a new
+// connection. A deferred job waits in a timer list
 // until its backoff ends. The route is looked up when a connection starts,
 // so a changed route applies to mail already queued.
 //
@@ -54,6 +56,15 @@ struct SpoolDirectory {
   uint64_t next_sequence = 1;
   // Appends to this directory; created by the worker on its thread.
   std::unique_ptr<spool::SpoolWriter> writer;
+};
+
+// An outbound connection that waits, open, for the next job of its
+// destination. Lives in the waiting connection's frame.
+struct IdleConnection {
+  // The connection's wait; the queue cancels it to wake the connection.
+  io::Operation* wait = nullptr;
+  // Set by the queue when it wakes the connection for a job.
+  bool woken = false;
 };
 
 // Some recipients of one message, all for one destination.
@@ -113,6 +124,17 @@ class DeliveryQueue {
   // Called by an outbound connection when it ends.
   void ConnectionClosed(const std::string& domain);
 
+  // Registers `connection`, an open connection to `domain`, as waiting for
+  // the domain's next job. When one is enqueued, the queue sets
+  // connection->woken and cancels connection->wait. A connection is woken
+  // per job that no other woken connection is about to take.
+  void AddIdleConnection(const std::string& domain, IdleConnection* connection);
+  // Called once the wait of `connection` has completed, woken or not.
+  void EndIdle(const std::string& domain, IdleConnection* connection);
+  // Wakes every idle connection, so that each finds `stopping` set and
+  // quits.
+  void WakeIdleConnections();
+
   size_t message_count() const { return messages_.size(); }
   size_t active_connections() const { return active_connections_; }
 
@@ -156,8 +178,16 @@ class DeliveryQueue {
  private:
   struct Destination {
     std::deque<DeliveryJob> ready;
+    // Open connections: busy, idle or woken.
     uint32_t connections = 0;
+    // Connections waiting for a job; the most recently idle one is last.
+    std::vector<IdleConnection*> idle;
+    // Connections woken for a job that have not run yet.
+    size_t waking = 0;
   };
+
+  // Wakes the last idle connection of `dest`.
+  void Wake(Destination& dest);
 
   struct Selection;
   class ActionProgress;

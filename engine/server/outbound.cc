@@ -75,6 +75,8 @@ class OutboundRun {
   io::Task<void> RunTransaction(const QueuedMessage& message);
   io::Task<void> Deliver(DeliveryJob job);
   io::Task<void> DeliverJobs();
+  io::Task<bool> WaitForJob(absl::Time deadline);
+  bool RouteUnchanged() const;
   io::Task<void> Quit();
   io::Task<void> Close();
   absl::Duration CurrentTimeout() const;
@@ -85,6 +87,8 @@ class OutboundRun {
   WorkerContext* context_;
   std::string domain_;
   Connection conn_;
+  // The next hops of the route this connection was opened for.
+  std::vector<route::NextHop> route_hops_;
   smtp::Reply last_failure_;
   std::string last_failure_hop_;
 };
@@ -231,6 +235,7 @@ io::Task<bool> OutboundRun::TryNextHop(const route::NextHop& hop,
 }
 
 io::Task<bool> OutboundRun::Open(const route::Route& route) {
+  route_hops_ = route.next_hops;
   std::vector<route::NextHop> hops =
       route::OrderNextHops(route, context_->random);
   for (const route::NextHop& hop : hops) {
@@ -317,12 +322,46 @@ io::Task<void> OutboundRun::Deliver(DeliveryJob job) {
 io::Task<void> OutboundRun::DeliverJobs() {
   uint32_t sent = 0;
   const uint32_t limit = context_->settings->max_messages_per_connection;
+  absl::Time idle_until = absl::Now() + context_->settings->connection_idle_time;
   while (!context_->stopping && sent < limit && conn_.session->ready()) {
     std::optional<DeliveryJob> job = context_->queue->NextJob(domain_);
-    if (!job) break;
+    if (!job) {
+      const bool woken = co_await WaitForJob(idle_until);
+      if (!woken) break;
+      continue;
+    }
     co_await Deliver(std::move(*job));
     ++sent;
+    idle_until = absl::Now() + context_->settings->connection_idle_time;
   }
+}
+
+// Waits, with the connection open, until the queue has a job for this
+// destination or `deadline` passes. Returns false when the connection
+// should end instead: the deadline passed, the next hop closed it or sent
+// something unasked (such as a 421 reply), or the route changed.
+io::Task<bool> OutboundRun::WaitForJob(absl::Time deadline) {
+  const absl::Duration left = deadline - absl::Now();
+  if (left <= absl::ZeroDuration()) co_return false;
+  io::Operation wait = context_->ring->PollIn(conn_.fd, left);
+  IdleConnection idle{&wait};
+  context_->queue->AddIdleConnection(domain_, &idle);
+  const int rc = co_await wait;
+  context_->queue->EndIdle(domain_, &idle);
+  if (rc > 0) {
+    LogDebug(domain_, "event=idle_connection_ended relay=", conn_.next_hop,
+             " reason=next_hop_closed_or_sent_data");
+    co_return false;
+  }
+  co_return idle.woken && RouteUnchanged();
+}
+
+// True when the destination's route still has the next hops this
+// connection was opened for. A changed route gets a new connection.
+bool OutboundRun::RouteUnchanged() const {
+  std::shared_ptr<const route::RouteTable> table = context_->routes->Load();
+  const route::Route* route = table->Find(domain_);
+  return route != nullptr && route->next_hops == route_hops_;
 }
 
 io::Task<void> OutboundRun::Quit() {

@@ -12,8 +12,10 @@ namespace ferry::server {
 
 // Delivers due jobs of `domain` over one connection. It looks up the
 // route and tries its next hops in order until one sends its greeting and
-// accepts EHLO or HELO. Then it runs one transaction per job until no job
-// is left (or max_messages_per_connection is reached), and sends QUIT.
+// accepts EHLO or HELO. Then it runs one transaction per job. When no job
+// is left it waits, connection open, up to connection_idle_time for the
+// next one, and sends QUIT when none comes, when the next hop closes the
+// connection, when the route changes, or after max_messages_per_connection.
 // Each job's outcome goes to the delivery queue, and ConnectionClosed(domain)
 // is called at the end. Spawned by the delivery queue, and runs on the
 // worker thread.

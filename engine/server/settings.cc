@@ -49,6 +49,7 @@ absl::StatusOr<Settings> MakeSettings(const config::Settings& resolved) {
       config.delivery().max_connections_per_destination();
   settings.max_messages_per_connection =
       config.delivery().max_messages_per_connection();
+  settings.connection_idle_time = resolved.connection_idle_time;
   settings.routes = route::RoutesFromConfig(config);
   return settings;
 }

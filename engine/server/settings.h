@@ -45,6 +45,9 @@ struct Settings {
   absl::Duration queue_lifetime = absl::Hours(24 * 5);
   uint32_t max_connections_per_destination = 10;
   uint32_t max_messages_per_connection = 100;
+  // How long an outbound connection waits, open, for its destination's
+  // next message before it sends QUIT.
+  absl::Duration connection_idle_time = absl::Seconds(2);
   // How long SIGTERM waits for transactions and deliveries in progress.
   absl::Duration shutdown_grace = absl::Seconds(30);
   std::vector<route::Route> routes;

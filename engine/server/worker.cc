@@ -241,6 +241,7 @@ void Worker::BeginStop() {
   LogInfo("", "event=stopping inbound=", inbound_.size(),
           " outbound=", queue_->active_connections());
   for (io::Operation* accept : pending_accepts_) ring_.Cancel(accept);
+  queue_->WakeIdleConnections();
   for (InboundConnection& connection : inbound_) {
     connection.stop_requested = true;
     if (connection.pending_read != nullptr) {
