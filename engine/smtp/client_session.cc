@@ -222,7 +222,10 @@ void ClientSession::StartMessage(const OutboundMessage& message) {
 
   SendMail();
   if (capabilities_.pipelining) {
+    // RFC 2920 lets DATA end the group: one round trip to the 354. A
+    // server with no recipient accepted rejects it (see OnData).
     for (size_t i = 0; i < message_.recipients.size(); ++i) SendRcpt(i);
+    output_ += "DATA\r\n";
   }
   state_ = ClientState::kMail;
 }
@@ -305,6 +308,10 @@ void ClientSession::OnRcpt(const Reply& reply) {
     if (!capabilities_.pipelining) SendRcpt(rcpt_replies_);
     return;
   }
+  if (capabilities_.pipelining) {
+    state_ = ClientState::kData;  // DATA went with the RCPTs
+    return;
+  }
   AfterRecipients();
 }
 
@@ -326,6 +333,14 @@ void ClientSession::AfterRecipients() {
 }
 
 void ClientSession::OnData(const Reply& reply) {
+  if (reply.code == 354 && CountAccepted() == 0) {
+    // A pipelined DATA that the server accepted although it accepted no
+    // recipient: end the empty message at once (RFC 2920 section 3.1).
+    // Every recipient already has its RCPT reply as its result.
+    output_ += ".\r\n";
+    state_ = ClientState::kDot;
+    return;
+  }
   if (reply.code == 354) {
     state_ = ClientState::kBody;
     return;
@@ -334,6 +349,12 @@ void ClientSession::OnData(const Reply& reply) {
     return UnexpectedReply(reply);
   }
   FailWaiting(reply, /*local=*/false);
+  if (!mail_accepted_) {
+    // A pipelined DATA after a rejected MAIL: no transaction to reset.
+    FinishTransaction(/*connection_failed=*/false);
+    state_ = ClientState::kReady;
+    return;
+  }
   output_ += "RSET\r\n";
   state_ = ClientState::kRset;
 }

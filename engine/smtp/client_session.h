@@ -79,9 +79,9 @@ enum class ClientState {
   kEhlo,      // EHLO sent
   kHelo,      // HELO sent after EHLO was rejected
   kReady,     // idle between transactions
-  kMail,      // MAIL sent (with PIPELINING, the RCPTs too)
+  kMail,      // MAIL sent (with PIPELINING, the RCPTs and DATA too)
   kRcpt,      // waiting for RCPT replies
-  kData,      // DATA sent, waiting for 354
+  kData,      // DATA sent, waiting for its reply (354 to go on)
   kBody,      // 354 received: the caller sends the body
   kDot,       // end of data sent, waiting for the final reply
   kRset,      // RSET sent after a transaction without delivery

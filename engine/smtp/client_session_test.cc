@@ -155,9 +155,10 @@ TEST(ClientSessionTest, PipelinedTransactionDelivers) {
   EXPECT_EQ(session.TakeOutput(),
             "MAIL FROM:<alice@example.com> SIZE=1234\r\n"
             "RCPT TO:<bob@example.net>\r\n"
-            "RCPT TO:<carol@example.net>\r\n");
+            "RCPT TO:<carol@example.net>\r\n"
+            "DATA\r\n");
   session.Receive("250 2.1.0 ok\r\n250 2.1.5 ok\r\n250 2.1.5 ok\r\n");
-  EXPECT_EQ(session.TakeOutput(), "DATA\r\n");
+  EXPECT_EQ(session.TakeOutput(), "");
   EXPECT_EQ(session.waiting_for(), ClientSession::Waiting::kDataInitiation);
   EXPECT_FALSE(session.wants_body());
   session.Receive("354 go ahead\r\n");
@@ -185,7 +186,7 @@ TEST(ClientSessionTest, PartialRecipientFailure) {
   session.TakeOutput();
   session.Receive(
       "250 ok\r\n250 ok\r\n550 5.1.1 no such user\r\n450 4.2.0 try later\r\n");
-  EXPECT_EQ(session.TakeOutput(), "DATA\r\n");
+  EXPECT_EQ(session.TakeOutput(), "");
   session.Receive("354 go\r\n");
   session.BodySent();
   EXPECT_EQ(session.TakeOutput(), ".\r\n");
@@ -201,11 +202,14 @@ TEST(ClientSessionTest, PartialRecipientFailure) {
   EXPECT_TRUE(session.ready());
 }
 
-TEST(ClientSessionTest, AllRecipientsFailSendsNoData) {
+TEST(ClientSessionTest, AllRecipientsFailSendsNoBody) {
   ClientSession session = ReadySession(kFullEhlo);
   session.StartMessage(Message({"a@example.net", "b@example.net"}));
   session.TakeOutput();
   session.Receive("250 ok\r\n550 5.1.1 no\r\n550 5.1.1 no\r\n");
+  EXPECT_EQ(session.TakeOutput(), "");
+  EXPECT_FALSE(session.has_result());
+  session.Receive("554 5.5.1 no valid recipients\r\n");
   EXPECT_EQ(session.TakeOutput(), "RSET\r\n");
   EXPECT_FALSE(session.wants_body());
   EXPECT_FALSE(session.has_result());
@@ -260,6 +264,9 @@ TEST(ClientSessionTest, MailRejectedWithPipelining) {
   session.Receive("451 4.3.0 try later\r\n503 5.5.1 need MAIL\r\n");
   EXPECT_FALSE(session.has_result());
   session.Receive("503 5.5.1 need MAIL\r\n");
+  EXPECT_FALSE(session.has_result());
+  // The reply to the pipelined DATA; with MAIL rejected, no RSET follows.
+  session.Receive("503 5.5.1 need MAIL\r\n");
   EXPECT_EQ(session.TakeOutput(), "");
   const MessageResult result = session.TakeResult();
   EXPECT_EQ(result.recipients[0].reply.code, 451);
@@ -282,7 +289,8 @@ TEST(ClientSessionTest, EightBitMimeSentWhenNeeded) {
   session.StartMessage(message);
   EXPECT_EQ(session.TakeOutput(),
             "MAIL FROM:<alice@example.com> SIZE=1234 BODY=8BITMIME\r\n"
-            "RCPT TO:<a@example.net>\r\n");
+            "RCPT TO:<a@example.net>\r\n"
+            "DATA\r\n");
 }
 
 TEST(ClientSessionTest, EightBitMimeNotSentUnneeded) {
@@ -314,7 +322,8 @@ TEST(ClientSessionTest, SmtpUtf8SentWhenNeeded) {
   session.StartMessage(message);
   EXPECT_EQ(session.TakeOutput(),
             "MAIL FROM:<alice@example.com> SIZE=1234 SMTPUTF8\r\n"
-            "RCPT TO:<a@example.net>\r\n");
+            "RCPT TO:<a@example.net>\r\n"
+            "DATA\r\n");
 }
 
 TEST(ClientSessionTest, SmtpUtf8WithoutExtensionFails) {
@@ -353,7 +362,8 @@ TEST(ClientSessionTest, DsnParametersWhenOffered) {
             "ENVID=QQ314159\r\n"
             "RCPT TO:<a@example.net> NOTIFY=SUCCESS,FAILURE "
             "ORCPT=rfc822;a@example.net\r\n"
-            "RCPT TO:<b@example.net> NOTIFY=NEVER\r\n");
+            "RCPT TO:<b@example.net> NOTIFY=NEVER\r\n"
+            "DATA\r\n");
 }
 
 TEST(ClientSessionTest, DsnParametersOmittedWhenNotOffered) {
@@ -381,6 +391,23 @@ TEST(ClientSessionTest, DataRejectedGivesDataReply) {
   const MessageResult result = session.TakeResult();
   EXPECT_EQ(result.recipients[0].reply.code, 554);
   EXPECT_EQ(result.recipients[1].reply.code, 550);
+  EXPECT_TRUE(session.ready());
+}
+
+TEST(ClientSessionTest, PipelinedDataAcceptedWithoutRecipients) {
+  ClientSession session = ReadySession(kFullEhlo);
+  session.StartMessage(Message({"a@example.net"}));
+  session.TakeOutput();
+  session.Receive("250 ok\r\n550 5.1.1 no\r\n354 go\r\n");
+  // No body for nobody: the empty message ends at once.
+  EXPECT_FALSE(session.wants_body());
+  EXPECT_EQ(session.TakeOutput(), ".\r\n");
+  EXPECT_FALSE(session.has_result());
+  session.Receive("554 5.5.1 no valid recipients\r\n");
+  ASSERT_TRUE(session.has_result());
+  const MessageResult result = session.TakeResult();
+  EXPECT_EQ(result.recipients[0].reply.code, 550);
+  EXPECT_EQ(result.recipients[0].reply.enhanced, "5.1.1");
   EXPECT_TRUE(session.ready());
 }
 
@@ -478,10 +505,9 @@ TEST(ClientSessionTest, TwoMessagesOnOneConnection) {
     session.StartMessage(Message({"a@example.net"}));
     EXPECT_EQ(session.TakeOutput(),
               "MAIL FROM:<alice@example.com> SIZE=1234\r\n"
-              "RCPT TO:<a@example.net>\r\n");
-    session.Receive("250 ok\r\n250 ok\r\n");
-    EXPECT_EQ(session.TakeOutput(), "DATA\r\n");
-    session.Receive("354 go\r\n");
+              "RCPT TO:<a@example.net>\r\n"
+              "DATA\r\n");
+    session.Receive("250 ok\r\n250 ok\r\n354 go\r\n");
     session.BodySent();
     EXPECT_EQ(session.TakeOutput(), ".\r\n");
     session.Receive("250 queued\r\n");
