@@ -247,6 +247,16 @@ class Ferryd(ManagedProcess):
     def log_lines_with(self, text: str) -> list[str]:
         return [line for line in self.log().splitlines() if text in line]
 
+    def wait_for_log_lines(self, text: str,
+                           timeout: float = 5.0) -> list[str]:
+        """Wait until some log line contains `text`; return those lines.
+
+        ferryd's workers write their log lines in batches, up to 10 ms
+        after the event, so a line may lag what the test observed.
+        """
+        return wait_until(lambda: self.log_lines_with(text), timeout,
+                          message=f"a log line with {text!r}")
+
 
 class NextHop(ManagedProcess):
     """A test next hop process: upstream.py (default) or sink.py.

@@ -130,7 +130,7 @@ def test_delete_is_never_delivered(queue_setup, ferryctl):
     shown = ferryctl(setup.ferryd, "queue", "show", deleted, check=False)
     assert shown.returncode == 1
     assert "not in the queue" in shown.stderr
-    assert setup.ferryd.log_lines_with(f"{deleted} event=removed")
+    assert setup.ferryd.wait_for_log_lines(f"{deleted} event=removed")
 
     setup.next_hop.start()
     ferryctl(setup.ferryd, "queue", "flush", "--all")

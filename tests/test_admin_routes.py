@@ -248,7 +248,7 @@ def test_put_moves_queued_mail(ferryd, upstream, spool_dir, ferryctl):
              f"127.0.0.1:{new_hop.port}")
     [message] = new_hop.wait_for_messages(1)
     assert message.recipients == ["bob@example.net"]
-    delivered = relay.log_lines_with("status=sent")
+    delivered = relay.wait_for_log_lines("status=sent")
     assert delivered
     assert f":{new_hop.port}" in delivered[0]
 

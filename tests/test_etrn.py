@@ -86,7 +86,7 @@ def test_etrn_from_permitted_client_delivers_at_once(etrn_setup):
     time.sleep(QUIET_PERIOD)
     # example.org's route lists no ETRN client, so its mail waits.
     assert delivered_recipients(setup.next_hop) == ["bob@example.net"]
-    assert setup.ferryd.log_lines_with(
+    assert setup.ferryd.wait_for_log_lines(
         "event=etrn node=example.net client=127.0.0.1 result=started")
 
 
@@ -124,7 +124,7 @@ def test_etrn_from_refused_client_gets_459(etrn_setup):
         assert reply.code == 459, reply
     time.sleep(QUIET_PERIOD)
     assert setup.next_hop.store.messages() == []
-    assert setup.ferryd.log_lines_with(
+    assert setup.ferryd.wait_for_log_lines(
         "event=etrn node=example.net client=127.0.0.2 result=not_allowed")
 
 

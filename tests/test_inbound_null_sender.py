@@ -44,5 +44,5 @@ def test_null_sender_rejection_makes_no_bounce(make_relay, script):
     assert mail_commands == ["FROM:<>"], "one attempt and no bounce expected"
     assert store.accepted_messages() == []
     assert reply.queue_id, f"no queue ID in {reply}"
-    assert relay.ferryd.log_lines_with(reply.queue_id), (
+    assert relay.ferryd.wait_for_log_lines(reply.queue_id), (
         f"no log line names queue ID {reply.queue_id}")

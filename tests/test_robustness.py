@@ -62,7 +62,7 @@ def test_receiving_memory_limit_closes_with_421(make_relay):
         wire.close()
     # 5 x 800 KB is past the 2 MiB limit, so at least two are closed.
     assert closed >= 2, f"only {closed} connections were closed"
-    assert relay.ferryd.log_lines_with("event=out_of_memory")
+    assert relay.ferryd.wait_for_log_lines("event=out_of_memory")
     # The memory is given back: a new message is accepted and delivered.
     reply = send_message(relay.port, "alice@example.com",
                          ["bob@example.net"], make_message("afterwards"))

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace ferry::io {
 namespace {
@@ -54,10 +55,24 @@ void RingLogWriter::Write(std::string line) {
 }
 
 void RingLogWriter::StartWriteIfIdle() {
-  if (in_flight_ || pending_.empty()) return;
+  if (in_flight_ || timer_armed_ || pending_.empty()) return;
+  const absl::Time now = absl::Now();
+  const absl::Duration since = now - last_write_;
+  if (pending_.size() < kEagerBytes && since < kWriteInterval) {
+    timer_armed_ = true;
+    Spawn(WriteLater(kWriteInterval - since));
+    return;
+  }
   in_flight_ = true;
+  last_write_ = now;
   writing_.swap(pending_);
   Spawn(WriteOut());
+}
+
+Task<void> RingLogWriter::WriteLater(absl::Duration delay) {
+  co_await ring_->Sleep(delay);
+  timer_armed_ = false;
+  StartWriteIfIdle();
 }
 
 // Returns how many bytes of `text` from `start` to write at once: at most

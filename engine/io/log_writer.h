@@ -1,8 +1,11 @@
 // RingLogWriter: a LogSink (engine/base/log.h) that collects a worker's log
 // lines and writes them to stderr through the worker's ring, so logging
-// never blocks the worker. The lines of one loop iteration are written
-// together, just before the ring waits: in one write to a regular file, in
-// PIPE_BUF pieces cut at line ends to a pipe or socket.
+// never blocks the worker. Lines are written just before the ring waits:
+// in one write to a regular file, in PIPE_BUF pieces cut at line ends to a
+// pipe or socket. A write starts at most once per kWriteInterval unless
+// kEagerBytes have gathered, so a busy worker makes one write for many
+// lines instead of one per loop iteration (a write to a regular file runs
+// on a kernel worker thread, which costs two context switches).
 //
 // If stderr stalls, lines gather in memory up to kMaxBufferedBytes. Later
 // lines are dropped and counted, and a line with the count follows once
@@ -14,6 +17,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/time/time.h"
 #include "engine/base/log.h"
 #include "engine/io/ring.h"
 #include "engine/io/task.h"
@@ -23,6 +27,8 @@ namespace ferry::io {
 class RingLogWriter : public LogSink {
  public:
   static constexpr size_t kMaxBufferedBytes = 4 << 20;
+  static constexpr absl::Duration kWriteInterval = absl::Milliseconds(10);
+  static constexpr size_t kEagerBytes = 64 << 10;
 
   // Writes to `fd` (normally STDERR_FILENO) through `ring`.
   RingLogWriter(Ring* ring, int fd);
@@ -39,6 +45,7 @@ class RingLogWriter : public LogSink {
 
  private:
   void StartWriteIfIdle();
+  Task<void> WriteLater(absl::Duration delay);
   Task<void> WriteOut();
 
   Ring* ring_;
@@ -46,6 +53,8 @@ class RingLogWriter : public LogSink {
   std::string pending_;  // lines not yet handed to the kernel
   std::string writing_;  // lines in the write in flight
   bool in_flight_ = false;
+  bool timer_armed_ = false;
+  absl::Time last_write_ = absl::InfinitePast();
   size_t atomic_write_limit_ = 4096;  // PIPE_BUF on Linux
   uint64_t dropped_lines_ = 0;
   uint64_t dropped_not_reported_ = 0;

@@ -135,6 +135,52 @@ TEST(RingLogWriter, WritesLinesThroughRing) {
   close(fds[1]);
 }
 
+// Returns the bytes waiting in the pipe, or "" when there are none.
+std::string ReadAvailable(int fd) {
+  char buf[256];
+  const ssize_t n = read(fd, buf, sizeof(buf));
+  return n > 0 ? std::string(buf, n) : "";
+}
+
+TEST(RingLogWriter, WritesAtMostOncePerInterval) {
+  Ring ring;
+  ASSERT_TRUE(ring.Init(64).ok());
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_NONBLOCK), 0);
+  RingLogWriter writer(&ring, fds[1]);
+  // The first write cannot start before this, so the second cannot start
+  // before it plus the interval, however slowly the test runs.
+  const absl::Time before_first = absl::Now();
+  writer.Write("first\n");
+
+  std::string first;
+  std::string second;
+  absl::Time second_at;
+  Spawn([](Ring* r, RingLogWriter* w, int fd, std::string* one,
+           std::string* two, absl::Time* two_at) -> Task<void> {
+    while (one->empty()) {
+      co_await r->Sleep(absl::Milliseconds(1));
+      *one = ReadAvailable(fd);
+    }
+    w->Write("second\n");
+    w->Write("third\n");
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (two->empty() && absl::Now() < give_up) {
+      co_await r->Sleep(absl::Milliseconds(1));
+      *two = ReadAvailable(fd);
+    }
+    *two_at = absl::Now();
+    r->Stop();
+  }(&ring, &writer, fds[0], &first, &second, &second_at));
+  ring.Run();
+
+  EXPECT_EQ(first, "first\n");
+  EXPECT_EQ(second, "second\nthird\n");
+  EXPECT_GE(second_at - before_first, RingLogWriter::kWriteInterval);
+  close(fds[0]);
+  close(fds[1]);
+}
+
 TEST(RingLogWriter, DropsLinesPastBufferLimit) {
   Ring ring;
   ASSERT_TRUE(ring.Init(64).ok());
