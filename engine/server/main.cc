@@ -32,6 +32,7 @@
 #include "engine/server/queue_control.h"
 #include "engine/server/settings.h"
 #include "engine/server/spool_loader.h"
+#include "engine/server/spool_mount.h"
 #include "engine/server/worker.h"
 
 namespace ferry::server {
@@ -263,6 +264,7 @@ int Run(const Flags& flags) {
   absl::StatusOr<std::vector<WorkerSpoolState>> spool =
       LoadSpool(settings->spool_dir, settings->workers);
   if (!spool.ok()) return Fail(spool.status());
+  WarnAboutSpoolMount(settings->spool_dir);
   // After LoadSpool(), which creates the spool directory that contains the
   // route store's state file, and before any worker looks up a route.
   route::RouteSnapshot routes;
