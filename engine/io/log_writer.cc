@@ -9,7 +9,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 
 namespace ferry::io {
 namespace {
@@ -55,12 +54,15 @@ void RingLogWriter::Write(std::string line) {
 }
 
 void RingLogWriter::StartWriteIfIdle() {
-  if (in_flight_ || timer_armed_ || pending_.empty()) return;
-  const absl::Time now = absl::Now();
-  const absl::Duration since = now - last_write_;
+  if (in_flight_ || pending_.empty()) return;
+  const auto now = std::chrono::steady_clock::now();
+  const absl::Duration since = absl::FromChrono(now - last_write_);
   if (pending_.size() < kEagerBytes && since < kWriteInterval) {
-    timer_armed_ = true;
-    Spawn(WriteLater(kWriteInterval - since));
+    // A timer that is already set calls back here when it fires.
+    if (!timer_armed_) {
+      timer_armed_ = true;
+      Spawn(WriteLater(kWriteInterval - since));
+    }
     return;
   }
   in_flight_ = true;

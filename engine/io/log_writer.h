@@ -13,6 +13,7 @@
 #ifndef FERRY_ENGINE_IO_LOG_WRITER_H_
 #define FERRY_ENGINE_IO_LOG_WRITER_H_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -54,7 +55,9 @@ class RingLogWriter : public LogSink {
   std::string writing_;  // lines in the write in flight
   bool in_flight_ = false;
   bool timer_armed_ = false;
-  absl::Time last_write_ = absl::InfinitePast();
+  // When the last write started, on the monotonic clock, so that a step
+  // of the wall clock cannot hold lines back.
+  std::chrono::steady_clock::time_point last_write_{};
   size_t atomic_write_limit_ = 4096;  // PIPE_BUF on Linux
   uint64_t dropped_lines_ = 0;
   uint64_t dropped_not_reported_ = 0;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <optional>
 #include <utility>
@@ -75,7 +76,7 @@ class OutboundRun {
   io::Task<void> RunTransaction(const QueuedMessage& message);
   io::Task<void> Deliver(DeliveryJob job);
   io::Task<void> DeliverJobs();
-  io::Task<bool> WaitForJob(absl::Time deadline);
+  io::Task<bool> WaitForJob(std::chrono::steady_clock::time_point deadline);
   bool RouteUnchanged() const;
   io::Task<void> Quit();
   io::Task<void> Close();
@@ -322,7 +323,10 @@ io::Task<void> OutboundRun::Deliver(DeliveryJob job) {
 io::Task<void> OutboundRun::DeliverJobs() {
   uint32_t sent = 0;
   const uint32_t limit = context_->settings->max_messages_per_connection;
-  absl::Time idle_until = absl::Now() + context_->settings->connection_idle_time;
+  // On the monotonic clock, which a step of the wall clock cannot move.
+  const auto idle_time =
+      absl::ToChronoNanoseconds(context_->settings->connection_idle_time);
+  auto idle_until = std::chrono::steady_clock::now() + idle_time;
   while (!context_->stopping && sent < limit && conn_.session->ready()) {
     std::optional<DeliveryJob> job = context_->queue->NextJob(domain_);
     if (!job) {
@@ -332,7 +336,7 @@ io::Task<void> OutboundRun::DeliverJobs() {
     }
     co_await Deliver(std::move(*job));
     ++sent;
-    idle_until = absl::Now() + context_->settings->connection_idle_time;
+    idle_until = std::chrono::steady_clock::now() + idle_time;
   }
 }
 
@@ -340,8 +344,10 @@ io::Task<void> OutboundRun::DeliverJobs() {
 // destination or `deadline` passes. Returns false when the connection
 // should end instead: the deadline passed, the next hop closed it or sent
 // something unasked (such as a 421 reply), or the route changed.
-io::Task<bool> OutboundRun::WaitForJob(absl::Time deadline) {
-  const absl::Duration left = deadline - absl::Now();
+io::Task<bool> OutboundRun::WaitForJob(
+    std::chrono::steady_clock::time_point deadline) {
+  const absl::Duration left =
+      absl::FromChrono(deadline - std::chrono::steady_clock::now());
   if (left <= absl::ZeroDuration()) co_return false;
   io::Operation wait = context_->ring->PollIn(conn_.fd, left);
   IdleConnection idle{&wait};
