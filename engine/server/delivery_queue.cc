@@ -215,6 +215,23 @@ void DeliveryQueue::MoveDueJobs(absl::Time now) {
   }
 }
 
+// Suspends FailDestination() until the outcome writes in flight are at
+// most half of the limit.
+class DeliveryQueue::OutcomeWritesAwaiter {
+ public:
+  explicit OutcomeWritesAwaiter(DeliveryQueue* queue) : queue_(queue) {}
+  bool await_ready() const noexcept {
+    return queue_->outcome_writes_in_flight_ <= kMaxOutcomeWritesInFlight / 2;
+  }
+  void await_suspend(std::coroutine_handle<> waiter) {
+    queue_->outcome_write_waiters_.push_back(waiter);
+  }
+  void await_resume() const noexcept {}
+
+ private:
+  DeliveryQueue* queue_;
+};
+
 io::Task<void> DeliveryQueue::FailDestination(const std::string& domain,
                                               const smtp::Reply& reply,
                                               const std::string& next_hop) {
@@ -222,6 +239,11 @@ io::Task<void> DeliveryQueue::FailDestination(const std::string& domain,
     std::vector<RecipientAttempt> attempts(
         job->recipients.size(), RecipientAttempt{reply, true, next_hop});
     co_await Complete(std::move(*job), std::move(attempts));
+    // Without a pause, a queue of a million jobs would hold a million
+    // pending outcome records in memory at once.
+    if (outcome_writes_in_flight_ >= kMaxOutcomeWritesInFlight) {
+      co_await OutcomeWritesAwaiter(this);
+    }
   }
 }
 
@@ -299,6 +321,7 @@ io::Task<void> DeliveryQueue::Complete(DeliveryJob job,
   // written: waiting for their group commit would add an fdatasync to
   // every transaction. A crash before they are durable only repeats
   // these deliveries, which RFC 5321 section 6.1 accepts.
+  ++outcome_writes_in_flight_;
   io::Spawn(RecordOutcomes(message, std::move(outcomes)));
 }
 
@@ -402,6 +425,15 @@ io::Task<void> DeliveryQueue::RecordOutcomes(
   if (message->finished() && !message->removed) {
     message->removed = true;
     co_await Finish(message);
+  }
+  --outcome_writes_in_flight_;
+  if (outcome_writes_in_flight_ <= kMaxOutcomeWritesInFlight / 2 &&
+      !outcome_write_waiters_.empty()) {
+    // Resumed last, after this task's own work is done.
+    for (std::coroutine_handle<> waiter :
+         std::exchange(outcome_write_waiters_, {})) {
+      waiter.resume();
+    }
   }
 }
 

@@ -21,6 +21,7 @@
 #ifndef FERRY_ENGINE_SERVER_DELIVERY_QUEUE_H_
 #define FERRY_ENGINE_SERVER_DELIVERY_QUEUE_H_
 
+#include <coroutine>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -191,6 +192,12 @@ class DeliveryQueue {
 
   struct Selection;
   class ActionProgress;
+  class OutcomeWritesAwaiter;
+
+  // The most outcome records that FailDestination() lets wait for their
+  // group commit before it pauses. Each takes about 1 KB until then, and
+  // a destination that is down fails all its jobs at once.
+  static constexpr size_t kMaxOutcomeWritesInFlight = 4096;
 
   void Enqueue(DeliveryJob job);
   // Enqueues `recipients` of `message` now, one job per destination.
@@ -234,6 +241,10 @@ class DeliveryQueue {
   // Every message this worker holds, by queue ID, from Add() to Finish().
   absl::flat_hash_map<std::string, std::shared_ptr<QueuedMessage>> messages_;
   size_t active_connections_ = 0;
+  // RecordOutcomes() tasks not finished yet, and the tasks waiting until
+  // they are at most half of kMaxOutcomeWritesInFlight.
+  size_t outcome_writes_in_flight_ = 0;
+  std::vector<std::coroutine_handle<>> outcome_write_waiters_;
 };
 
 }  // namespace ferry::server
