@@ -235,7 +235,15 @@ class DeliveryQueue::OutcomeWritesAwaiter {
 io::Task<void> DeliveryQueue::FailDestination(const std::string& domain,
                                               const smtp::Reply& reply,
                                               const std::string& next_hop) {
-  while (std::optional<DeliveryJob> job = NextJob(domain)) {
+  // Only the jobs due now: while this pauses, deferred jobs can come due
+  // again, and failing those with this old reply would keep the
+  // destination from ever getting a new connection attempt.
+  auto it = destinations_.find(domain);
+  size_t left = it == destinations_.end() ? 0 : it->second.ready.size();
+  while (left > 0) {
+    --left;
+    std::optional<DeliveryJob> job = NextJob(domain);
+    if (!job) break;
     std::vector<RecipientAttempt> attempts(
         job->recipients.size(), RecipientAttempt{reply, true, next_hop});
     co_await Complete(std::move(*job), std::move(attempts));

@@ -116,8 +116,9 @@ class DeliveryQueue {
   io::Task<void> Complete(DeliveryJob job,
                           std::vector<RecipientAttempt> attempts);
 
-  // Defers every due job of `domain` after a failure that happened before
-  // any transaction (no route, DNS failure, no next hop reachable).
+  // Defers the jobs of `domain` that are due when it starts, after a
+  // failure that happened before any transaction (no route, DNS failure,
+  // no next hop reachable).
   io::Task<void> FailDestination(const std::string& domain,
                                  const smtp::Reply& reply,
                                  const std::string& next_hop);

@@ -112,7 +112,7 @@ io::Task<absl::StatusOr<RecordLocation>> SpoolWriter::Append(
 
 void SpoolWriter::StartBatchIfIdle() {
   if (writing_ || queue_.empty()) return;
-  if (urgent_ == 0 && !soon_due_) {
+  if (urgent_ == 0 && !soon_due_ && queue_.size() < kSoonMaxRecords) {
     if (!soon_timer_armed_) {
       soon_timer_armed_ = true;
       io::Spawn(SoonTimer());

@@ -10,8 +10,8 @@
 //
 // A record appended with Durability::kSoon does not start a batch of its
 // own: it joins the next batch that an urgent record starts, or one that
-// starts kSoonDelay after it, whichever comes first. Delivery results use
-// it. Without it, every delivered job would cost an fdatasync while the
+// starts kSoonDelay after it, whichever comes first, or at once when
+// kSoonMaxRecords are waiting. Delivery results use it. Without it, every delivered job would cost an fdatasync while the
 // queue drains with no new mail arriving.
 //
 // Owned by one worker thread; every method runs on that thread.
@@ -52,6 +52,7 @@ class SpoolWriter {
     kSoon,  // join the next batch, started at most kSoonDelay later
   };
   static constexpr absl::Duration kSoonDelay = absl::Milliseconds(20);
+  static constexpr size_t kSoonMaxRecords = 1024;
 
   SpoolWriter(io::Ring* ring, std::string dir, uint64_t segment_size);
   ~SpoolWriter();
@@ -80,6 +81,8 @@ class SpoolWriter {
   uint64_t current_segment() const { return sequence_; }
   // True when no record is waiting or being written.
   bool idle() const { return !writing_ && queue_.empty(); }
+  // Records appended but not yet in a batch being written.
+  size_t waiting_records() const { return queue_.size(); }
   const std::string& dir() const { return dir_; }
 
   // Records each group commit's record count and fdatasync time in

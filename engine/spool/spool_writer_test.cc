@@ -121,6 +121,34 @@ TEST(SpoolWriter, SoonRecordsJoinAnUrgentBatch) {
   EXPECT_EQ(writer.records_written(), static_cast<uint64_t>(kCount));
 }
 
+TEST(SpoolWriter, ManySoonRecordsStartBatchEarly) {
+  io::Ring ring;
+  ASSERT_TRUE(ring.Init(256).ok());
+  const std::string dir = MakeTempDir();
+  SpoolWriter writer(&ring, dir, 64 << 20);
+  ASSERT_TRUE(writer.Open(1).ok());
+  AppendResults results;
+  constexpr int kCount = static_cast<int>(SpoolWriter::kSoonMaxRecords);
+  for (int i = 0; i < kCount; ++i) {
+    io::Spawn(AppendOne(&writer, "Q" + std::to_string(i),
+                        "Subject: x\r\n\r\nhi\r\n", &results, kCount, &ring,
+                        SpoolWriter::Durability::kSoon));
+  }
+  // A zero sleep completes in the loop's first wait, long before the
+  // kSoonDelay timer: by then a batch that started at once has taken the
+  // records.
+  size_t waiting_after_first_wait = 0;
+  io::Spawn([](io::Ring* r, SpoolWriter* w, size_t* waiting) -> io::Task<void> {
+    co_await r->Sleep(absl::ZeroDuration());
+    *waiting = w->waiting_records();
+  }(&ring, &writer, &waiting_after_first_wait));
+  EXPECT_EQ(writer.waiting_records(), static_cast<size_t>(kCount));
+  ring.Run();
+  EXPECT_EQ(waiting_after_first_wait, 0u);
+  EXPECT_EQ(results.ok, kCount);
+  EXPECT_EQ(writer.fdatasync_count(), 1u);
+}
+
 TEST(SpoolWriter, MetricsRecordGroupCommit) {
   io::Ring ring;
   ASSERT_TRUE(ring.Init(256).ok());
