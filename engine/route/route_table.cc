@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "engine/base/absl_view.h"
 #include "engine/base/error_quote.h"
 
 namespace ferry::route {
@@ -30,11 +31,6 @@ constexpr size_t kMaxNextHops = 32;
 constexpr size_t kMaxRecipientEntries = 10000;
 constexpr size_t kMaxRecipientLength = 254;
 constexpr size_t kMaxEtrnClients = 1000;
-
-// absl::string_view is not std::string_view in this Abseil build.
-absl::string_view ToAbsl(std::string_view text) {
-  return absl::string_view(text.data(), text.size());
-}
 
 // Returns what is wrong with one DNS label, or "" when it is valid
 // (letters, digits and hyphens, 1 to 63 octets, no hyphen at either end).

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "engine/base/absl_view.h"
 #include "engine/base/error_quote.h"
 #include "engine/spool/queue_id.h"
 
@@ -16,10 +17,6 @@ namespace ferry::server {
 namespace {
 
 constexpr absl::string_view kPageTokenPrefix = "q1.";
-
-absl::string_view ToAbsl(std::string_view text) {
-  return absl::string_view(text.data(), text.size());
-}
 
 bool ValidDomain(absl::string_view domain) {
   if (domain.empty() || domain.size() > 253) return false;

@@ -6,33 +6,20 @@
 #include <sstream>
 #include <vector>
 
+#include "absl/strings/str_split.h"
+#include "engine/base/absl_view.h"
 #include "engine/base/log.h"
 
 namespace ferry::server {
 namespace {
 
-// Splits `text` at each `separator`; with `skip_empty`, drops empty parts.
-std::vector<std::string_view> Split(std::string_view text, char separator,
-                                    bool skip_empty) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(separator, start);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view part = text.substr(start, end - start);
-    if (!part.empty() || !skip_empty) parts.push_back(part);
-    start = end + 1;
-  }
-  return parts;
-}
-
 // Decodes the \ooo octal escapes that mountinfo uses for space, tab,
 // newline and backslash in paths.
-std::string DecodeOctalEscapes(std::string_view text) {
+std::string DecodeOctalEscapes(absl::string_view text) {
   std::string out;
   for (size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '\\' && i + 3 < text.size()) {
-      const std::string_view digits = text.substr(i + 1, 3);
+      const absl::string_view digits = text.substr(i + 1, 3);
       bool octal = true;
       for (char c : digits) octal = octal && c >= '0' && c <= '7';
       if (octal) {
@@ -48,9 +35,9 @@ std::string DecodeOctalEscapes(std::string_view text) {
 }
 
 // Parses one mountinfo line; nullopt when it does not have the fields.
-std::optional<MountEntry> ParseLine(std::string_view line) {
-  const std::vector<std::string_view> fields =
-      Split(line, ' ', /*skip_empty=*/true);
+std::optional<MountEntry> ParseLine(absl::string_view line) {
+  const std::vector<absl::string_view> fields =
+      absl::StrSplit(line, ' ', absl::SkipEmpty());
   // ID, parent ID, major:minor, root, mount point, mount options, optional
   // fields, "-", file system type, source, super options.
   size_t separator = 6;
@@ -71,8 +58,8 @@ bool Contains(std::string_view mount_point, std::string_view path) {
   return path.size() == mount_point.size() || path[mount_point.size()] == '/';
 }
 
-bool HasOption(std::string_view options, std::string_view name) {
-  for (std::string_view option : Split(options, ',', /*skip_empty=*/true)) {
+bool HasOption(std::string_view options, absl::string_view name) {
+  for (absl::string_view option : absl::StrSplit(ToAbsl(options), ',')) {
     if (option == name) return true;
   }
   return false;
@@ -83,7 +70,7 @@ bool HasOption(std::string_view options, std::string_view name) {
 std::optional<MountEntry> FindMount(std::string_view mountinfo,
                                     std::string_view path) {
   std::optional<MountEntry> best;
-  for (std::string_view line : Split(mountinfo, '\n', /*skip_empty=*/true)) {
+  for (absl::string_view line : absl::StrSplit(ToAbsl(mountinfo), '\n')) {
     std::optional<MountEntry> entry = ParseLine(line);
     if (!entry || !Contains(entry->mount_point, path)) continue;
     if (!best || entry->mount_point.size() >= best->mount_point.size()) {
