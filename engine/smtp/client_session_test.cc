@@ -399,7 +399,8 @@ TEST(ClientSessionTest, PipelinedDataAcceptedWithoutRecipients) {
   session.StartMessage(Message({"a@example.net"}));
   session.TakeOutput();
   session.Receive("250 ok\r\n550 5.1.1 no\r\n354 go\r\n");
-  // No body for nobody: the empty message ends at once.
+  // With no recipient accepted, no body is sent: the empty message ends
+  // at once.
   EXPECT_FALSE(session.wants_body());
   EXPECT_EQ(session.TakeOutput(), ".\r\n");
   EXPECT_FALSE(session.has_result());
