@@ -196,3 +196,18 @@ class MailStore:
     def connection_count(self) -> int:
         """Return how many connections the next hop has accepted."""
         return len(self.events("connect"))
+
+    def attempt_count(self) -> int:
+        """Return how many delivery attempts reached the next hop.
+
+        A relay that keeps its connection open makes several attempts on
+        one connection, so each MAIL command counts as one; a connection
+        that ended before any MAIL (a 421 greeting, say) counts as one.
+        """
+        mails: dict[str, int] = {}
+        for record in self.events():
+            count = mails.setdefault(record["connection"], 0)
+            if record["event"] == "command" and \
+                    record["text"].upper().startswith("MAIL"):
+                mails[record["connection"]] = count + 1
+        return sum(max(count, 1) for count in mails.values())

@@ -42,11 +42,11 @@ def test_deferred_until_lifetime_then_one_dsn(ferryd, upstream, sink,
     assert reply.code == 250, reply
     [dsn] = senders.wait_for_messages(1, timeout=QUEUE_LIFETIME + 20)
     assert dsn.received_at - accepted_at >= QUEUE_LIFETIME - 0.5
-    attempts_at_bounce = deferring.store.connection_count()
+    attempts_at_bounce = deferring.store.attempt_count()
     time.sleep(QUEUE_LIFETIME / 2)
-    assert deferring.store.connection_count() <= attempts_at_bounce + 1
+    assert deferring.store.attempt_count() <= attempts_at_bounce + 1
     time.sleep(QUIET_PERIOD)
-    final_attempts = deferring.store.connection_count()
+    final_attempts = deferring.store.attempt_count()
     assert final_attempts >= 3, "expected several attempts with backoff"
     assert deferring.store.accepted_messages() == []
     assert len(senders.store.messages()) == 1
