@@ -48,7 +48,8 @@ def relay_config(listen_port: int, spool_dir: str,
                  client_timeouts: dict | None = None,
                  server_timeouts: dict | None = None,
                  bare_line_ending: str | None = None,
-                 segment_size: int | None = None) -> str:
+                 segment_size: int | None = None,
+                 spare_segments: int | None = None) -> str:
     """Return a config for ferryd as relay.example.net on `listen_port`.
 
     `routes` maps each domain to the ports of its next hops on 127.0.0.1,
@@ -83,4 +84,6 @@ def relay_config(listen_port: int, spool_dir: str,
         text += f"bare_line_ending: {bare_line_ending}\n"
     if segment_size:
         text += f"segment_size: {segment_size}\n"
+    if spare_segments is not None:
+        text += f"spare_segments: {spare_segments}\n"
     return text

@@ -199,6 +199,13 @@ TEST_F(ConfigTest, EmptyFileGetsDefaults) {
   EXPECT_EQ(config->route_size(), 0);
   EXPECT_EQ(config->bare_line_ending(), BARE_LINE_ENDING_NORMALIZE);
   EXPECT_EQ(config->segment_size(), 67108864u);
+  EXPECT_EQ(config->spare_segments(), 2u);
+}
+
+TEST_F(ConfigTest, ZeroSpareSegmentsStaysZero) {
+  absl::StatusOr<Config> config = ParseConfigText("spare_segments: 0\n", kFile);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->spare_segments(), 0u);
 }
 
 TEST_F(ConfigTest, EmptyFileGetsLimitDefaults) {
@@ -335,9 +342,9 @@ TEST_F(ConfigTest, DefaultsMatchProtoComments) {
       ReadProtoCommentDefaults(proto);
   // Every scalar field with a literal default: 9 in Limits, 2 in
   // ServerTimeouts, 6 in ClientTimeouts, 5 in Delivery, port and priority
-  // in NextHop, workers, segment_size and metrics_listen in Config,
-  // tcp_listen in Admin.
-  EXPECT_EQ(documented.size(), 28u);
+  // in NextHop, workers, segment_size, spare_segments and metrics_listen
+  // in Config, tcp_listen in Admin.
+  EXPECT_EQ(documented.size(), 29u);
 
   Config sample;
   sample.add_route()->add_next_hop();
@@ -564,6 +571,8 @@ const ErrorCase kErrorCases[] = {
      "1000 is less than the minimum of 1048576"},
     {"segment written zero", "segment_size: 0\n", "1:1", "segment_size",
      "use the default (67108864)"},
+    {"too many spare segments", "spare_segments: 65\n", "1:1", "spare_segments",
+     "65 is more than the maximum of 64"},
     {"unknown bare line ending number", "bare_line_ending: 7\n", "1:1",
      "bare_line_ending", "7 is not a known value"},
 };

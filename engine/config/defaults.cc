@@ -123,6 +123,7 @@ void ApplyDefaults(Config* config) {
                        *config->mutable_client_timeouts());
   ApplyDeliveryDefaults(*config->mutable_delivery());
   if (config->segment_size() == 0) config->set_segment_size(67108864);
+  if (!config->has_spare_segments()) config->set_spare_segments(2);
   DefaultString(config->mutable_admin()->mutable_socket(),
                 DefaultAdminSocket());
 }

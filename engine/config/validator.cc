@@ -31,6 +31,7 @@ using google::protobuf::TextFormat;
 // listening socket per address and its own spool segments.
 constexpr uint32_t kMaxWorkers = 1024;
 constexpr uint64_t kMinSegmentSize = 1 << 20;
+constexpr uint32_t kMaxSpareSegments = 64;
 constexpr absl::Duration kMaxConnectionIdleTime = absl::Seconds(300);
 
 // RFC 1035 section 2.3.4 limits labels to 63 octets. A name in wire form is
@@ -456,6 +457,12 @@ void Validator::CheckSpoolAndInput(const Config& config,
     Report(root.Child("segment_size"),
            absl::StrCat(config.segment_size(), " is less than the minimum of ",
                         kMinSegmentSize, " (1 MiB)."));
+  }
+  if (config.spare_segments() > kMaxSpareSegments) {
+    Report(
+        root.Child("spare_segments"),
+        absl::StrCat(config.spare_segments(), " is more than the maximum of ",
+                     kMaxSpareSegments, "."));
   }
   if (!BareLineEnding_IsValid(config.bare_line_ending())) {
     Report(root.Child("bare_line_ending"),

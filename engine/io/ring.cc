@@ -64,6 +64,10 @@ void PrepareSqe(io_uring_sqe* sqe, const OpArgs& a, __kernel_timespec* ts) {
     case OpKind::kUnlink:
       io_uring_prep_unlinkat(sqe, AT_FDCWD, static_cast<const char*>(a.ptr), 0);
       break;
+    case OpKind::kRename:
+      io_uring_prep_renameat(sqe, AT_FDCWD, static_cast<const char*>(a.ptr),
+                             AT_FDCWD, static_cast<const char*>(a.ptr2), 0);
+      break;
     case OpKind::kClose:
       io_uring_prep_close(sqe, a.fd);
       break;
@@ -201,6 +205,11 @@ Operation Ring::OpenAt(const char* path, int flags, mode_t mode) {
 
 Operation Ring::Unlink(const char* path) {
   return Operation(this, {.kind = OpKind::kUnlink, .ptr = path},
+                   absl::InfiniteDuration());
+}
+
+Operation Ring::Rename(const char* from, const char* to) {
+  return Operation(this, {.kind = OpKind::kRename, .ptr = from, .ptr2 = to},
                    absl::InfiniteDuration());
 }
 

@@ -46,6 +46,7 @@ enum class OpKind : uint8_t {
   kFdatasync,
   kOpenAt,
   kUnlink,
+  kRename,
   kClose,
   kPollIn,
   kPollOut,
@@ -56,11 +57,12 @@ enum class OpKind : uint8_t {
 struct OpArgs {
   OpKind kind = OpKind::kSleep;
   int fd = -1;
-  const void* ptr = nullptr;  // buffer, iovec array, msghdr, path or addr
-  uint64_t len = 0;           // bytes, iovec count or address length
-  uint64_t offset = 0;        // file offset
-  int flags = 0;              // open flags or socket flags
-  uint32_t mode = 0;          // open mode
+  const void* ptr = nullptr;   // buffer, iovec array, msghdr, path or addr
+  const void* ptr2 = nullptr;  // the new path of a rename
+  uint64_t len = 0;            // bytes, iovec count or address length
+  uint64_t offset = 0;         // file offset
+  int flags = 0;               // open flags or socket flags
+  uint32_t mode = 0;           // open mode
 };
 
 // One submitted operation, awaited by one coroutine. Its result is the
@@ -116,6 +118,8 @@ class Ring {
   Operation Fdatasync(int fd);
   Operation OpenAt(const char* path, int flags, mode_t mode);
   Operation Unlink(const char* path);
+  // Renames `from` to `to`, replacing `to` if it exists (rename(2)).
+  Operation Rename(const char* from, const char* to);
   Operation Close(int fd);
   Operation PollIn(int fd, absl::Duration timeout);
   Operation PollOut(int fd, absl::Duration timeout);

@@ -479,6 +479,10 @@ io::Task<void> DeliveryQueue::Finish(std::shared_ptr<QueuedMessage> message) {
   std::vector<uint64_t> removable =
       dir->tracker.FinishMessage(message->envelope.queue_id);
   for (uint64_t sequence : removable) {
+    if (dir->writer != nullptr) {
+      co_await dir->writer->Retire(sequence);
+      continue;
+    }
     const std::string path = spool::SegmentPath(dir->path, sequence);
     const int rc = co_await context_->ring->Unlink(path.c_str());
     if (rc < 0) {

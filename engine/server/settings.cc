@@ -14,6 +14,7 @@ absl::StatusOr<Settings> MakeSettings(const config::Settings& resolved) {
   settings.spool_dir = config.spool_dir();
   settings.workers = resolved.workers;
   settings.segment_size = config.segment_size();
+  settings.spare_segments = config.spare_segments();
 
   const config::Limits& limits = config.limits();
   smtp::ServerSessionOptions& session = settings.session;

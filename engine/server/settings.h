@@ -5,6 +5,7 @@
 #ifndef FERRY_ENGINE_SERVER_SETTINGS_H_
 #define FERRY_ENGINE_SERVER_SETTINGS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -33,6 +34,7 @@ struct Settings {
   std::string spool_dir;
   int workers = 1;
   uint64_t segment_size = 64 << 20;
+  size_t spare_segments = 2;
   smtp::ServerSessionOptions session;
   absl::Duration command_timeout = absl::Seconds(300);
   absl::Duration data_block_timeout = absl::Seconds(180);

@@ -155,8 +155,8 @@ absl::Status Worker::InitOnThread() {
 
 void Worker::OpenSpoolWriter(size_t index) {
   SpoolDirectory* dir = queue_->spool_directory(index);
-  dir->writer = std::make_unique<spool::SpoolWriter>(&ring_, dir->path,
-                                                     settings_->segment_size);
+  dir->writer = std::make_unique<spool::SpoolWriter>(
+      &ring_, dir->path, settings_->segment_size, settings_->spare_segments);
   dir->writer->set_metrics(context_.metrics);
   dir->writer->SetOnSegmentOpened(
       [this, index](uint64_t s) { OnSegmentOpened(index, s); });
@@ -182,7 +182,7 @@ void Worker::OnSegmentOpened(size_t index, uint64_t sequence) {
   absl::StatusOr<std::vector<uint64_t>> removable =
       tracker.SetCurrentSegment(sequence);
   if (!removable.ok()) return;
-  for (uint64_t old : *removable) io::Spawn(dir->writer->Remove(old));
+  for (uint64_t old : *removable) io::Spawn(dir->writer->Retire(old));
 }
 
 bool Worker::Post(std::function<void()> task) {

@@ -27,6 +27,12 @@ constexpr size_t kCheckSize = 3;
 constexpr uint32_t kCheckMask = (1u << (8 * kCheckSize)) - 1;
 constexpr size_t kSizeOffset = 8;
 constexpr size_t kCrcOffset = 12;
+constexpr size_t kSegmentOffset = 16;
+constexpr uint64_t kReusedFileBit = uint64_t{1} << 63;
+// The magic numbers differ only in their last byte on disk.
+constexpr size_t kMagicSize = 4;
+constexpr char kLegacyMagicLastByte =
+    static_cast<char>(kLegacyRecordMagic >> 24);
 
 void PutFixed32(std::string* out, uint32_t value) {
   char bytes[4];
@@ -69,12 +75,24 @@ uint64_t GetFixed64(const char* p) {
   return value;
 }
 
-// Returns the header check of the kFrameHeaderSize bytes at `header`.
-uint32_t HeaderCheck(const char* header) {
+// Returns the header check of the `size` header bytes at `header`.
+uint32_t HeaderCheck(const char* header, size_t size) {
   char zeroed[kFrameHeaderSize];
-  std::memcpy(zeroed, header, kFrameHeaderSize);
+  std::memcpy(zeroed, header, size);
   std::memset(zeroed + kCheckOffset, 0, kCheckSize);
-  return Crc32c(0, zeroed, kFrameHeaderSize) & kCheckMask;
+  return Crc32c(0, zeroed, size) & kCheckMask;
+}
+
+void PutCheck(uint32_t check, char* header) {
+  for (size_t i = 0; i < kCheckSize; ++i) {
+    header[kCheckOffset + i] = static_cast<char>(check >> (8 * i));
+  }
+}
+
+// Returns true iff `header`, of which at least kMagicSize bytes are known,
+// starts with the legacy magic number.
+bool IsLegacyMagic(const char* header) {
+  return header[kMagicSize - 1] == kLegacyMagicLastByte;
 }
 
 uint32_t GetCheck(const char* header) {
@@ -94,10 +112,8 @@ void FillFrameHeader(RecordType type, uint32_t payload_size, uint32_t crc,
   header.append(kCheckSize, '\0');
   PutFixed32(&header, payload_size);
   PutFixed32(&header, crc);
-  const uint32_t check = HeaderCheck(header.data());
-  for (size_t i = 0; i < kCheckSize; ++i) {
-    header[kCheckOffset + i] = static_cast<char>(check >> (8 * i));
-  }
+  PutFixed64(&header, 0);  // the segment, stamped by the writer
+  PutCheck(HeaderCheck(header.data(), kFrameHeaderSize), header.data());
   out->replace(0, kFrameHeaderSize, header);
 }
 
@@ -262,9 +278,12 @@ using HeaderBytes = std::array<char, kFrameHeaderSize>;
 // checks skip and the size check accepts, so that a short buffer counts as
 // truncated only when what it contains could start a valid record. The
 // header check needs every byte, so a short buffer skips it.
-absl::Status CheckHeaderFields(const HeaderBytes& bytes, size_t present) {
-  for (size_t i = 0; i < std::min<size_t>(present, 4); ++i) {
-    if (static_cast<uint8_t>(bytes[i]) != ((kRecordMagic >> (8 * i)) & 0xFF)) {
+absl::Status CheckHeaderFields(const HeaderBytes& bytes, size_t present,
+                               size_t header_size) {
+  const uint32_t magic =
+      header_size == kLegacyFrameHeaderSize ? kLegacyRecordMagic : kRecordMagic;
+  for (size_t i = 0; i < std::min<size_t>(present, kMagicSize); ++i) {
+    if (static_cast<uint8_t>(bytes[i]) != ((magic >> (8 * i)) & 0xFF)) {
       return absl::DataLossError("spool record: bad magic");
     }
   }
@@ -273,8 +292,8 @@ absl::Status CheckHeaderFields(const HeaderBytes& bytes, size_t present) {
     return absl::DataLossError(
         absl::StrCat("spool record: unknown record type ", type));
   }
-  if (present == kFrameHeaderSize &&
-      GetCheck(bytes.data()) != HeaderCheck(bytes.data())) {
+  if (present >= header_size &&
+      GetCheck(bytes.data()) != HeaderCheck(bytes.data(), header_size)) {
     return absl::DataLossError("spool record: header check mismatch");
   }
   const uint32_t payload_size = GetFixed32(bytes.data() + kSizeOffset);
@@ -286,7 +305,7 @@ absl::Status CheckHeaderFields(const HeaderBytes& bytes, size_t present) {
   return absl::OkStatus();
 }
 
-absl::Status DecodeMessagePayload(std::string_view payload,
+absl::Status DecodeMessagePayload(std::string_view payload, size_t header_size,
                                   DecodedRecord* record) {
   Envelope& envelope = record->envelope;
   PayloadReader reader(payload);
@@ -306,7 +325,7 @@ absl::Status DecodeMessagePayload(std::string_view payload,
     reader.Fail("body size");
   }
   if (!reader.ok()) return reader.status("message");
-  record->body_offset = kFrameHeaderSize + reader.position();
+  record->body_offset = header_size + reader.position();
   record->body_size = body_size;
   return absl::OkStatus();
 }
@@ -330,6 +349,14 @@ absl::Status DecodeOutcomePayload(std::string_view payload,
   reader.String("reply", &outcome.reply);
   if (reader.ok() && reader.remaining() != 0) reader.Fail("record end");
   return reader.status("outcome");
+}
+
+// Decodes `payload` as the payload of a record of `type` into `record`.
+absl::Status DecodePayload(RecordType type, std::string_view payload,
+                           size_t header_size, DecodedRecord* record) {
+  return type == RecordType::kMessage
+             ? DecodeMessagePayload(payload, header_size, record)
+             : DecodeOutcomePayload(payload, record);
 }
 
 }  // namespace
@@ -396,18 +423,39 @@ std::string EncodeOutcome(const Outcome& outcome) {
   return out;
 }
 
+void StampSegment(uint64_t segment, bool reused_file, char* header) {
+  const uint64_t field = segment | (reused_file ? kReusedFileBit : 0);
+  for (size_t i = 0; i < 8; ++i) {
+    header[kSegmentOffset + i] = static_cast<char>(field >> (8 * i));
+  }
+  PutCheck(HeaderCheck(header, kFrameHeaderSize), header);
+}
+
 absl::StatusOr<FrameHeader> DecodeFrameHeader(std::string_view buf) {
   HeaderBytes bytes{};
   const size_t present = buf.copy(bytes.data(), kFrameHeaderSize);
-  if (absl::Status status = CheckHeaderFields(bytes, present); !status.ok()) {
+  FrameHeader header;
+  header.legacy = present >= kMagicSize && IsLegacyMagic(bytes.data());
+  if (header.legacy) {
+    // The rest of the buffer belongs to the payload.
+    std::fill(bytes.begin() + kLegacyFrameHeaderSize, bytes.end(), '\0');
+  }
+  const size_t header_size = header.header_size();
+  if (absl::Status status =
+          CheckHeaderFields(bytes, std::min(present, header_size), header_size);
+      !status.ok()) {
     return status;
   }
-  if (present < kFrameHeaderSize) return Truncated(present, kFrameHeaderSize);
+  if (present < header_size) return Truncated(present, header_size);
 
-  FrameHeader header;
   header.type = static_cast<RecordType>(bytes[kTypeOffset]);
   header.payload_size = GetFixed32(bytes.data() + kSizeOffset);
   header.crc = GetFixed32(bytes.data() + kCrcOffset);
+  if (!header.legacy) {
+    const uint64_t field = GetFixed64(bytes.data() + kSegmentOffset);
+    header.segment = field & ~kReusedFileBit;
+    header.reused_file = (field & kReusedFileBit) != 0;
+  }
   return header;
 }
 
@@ -418,7 +466,7 @@ absl::StatusOr<DecodedRecord> DecodeRecord(std::string_view buf) {
     return Truncated(buf.size(), header->framed_size());
   }
   const std::string_view payload =
-      buf.substr(kFrameHeaderSize, header->payload_size);
+      buf.substr(header->header_size(), header->payload_size);
   const uint32_t crc = Crc32c(0, payload.data(), payload.size());
   if (crc != header->crc) {
     return absl::DataLossError(absl::StrCat("spool record: CRC mismatch over ",
@@ -427,15 +475,21 @@ absl::StatusOr<DecodedRecord> DecodeRecord(std::string_view buf) {
   DecodedRecord record;
   record.type = header->type;
   record.framed_size = header->framed_size();
-  const absl::Status status = record.type == RecordType::kMessage
-                                  ? DecodeMessagePayload(payload, &record)
-                                  : DecodeOutcomePayload(payload, &record);
+  record.segment = header->segment;
+  record.reused_file = header->reused_file;
+  record.legacy = header->legacy;
+  const absl::Status status =
+      DecodePayload(record.type, payload, header->header_size(), &record);
   if (!status.ok()) return status;
   return record;
 }
 
 absl::StatusOr<DecodedRecord> DecodeDamagedRecord(std::string_view buf) {
-  if (buf.size() < kFrameHeaderSize) {
+  const size_t header_size =
+      buf.size() >= kMagicSize && IsLegacyMagic(buf.data())
+          ? kLegacyFrameHeaderSize
+          : kFrameHeaderSize;
+  if (buf.size() < header_size) {
     return absl::DataLossError(absl::StrCat(
         "spool record: ", buf.size(), " bytes, shorter than a frame header"));
   }
@@ -447,10 +501,14 @@ absl::StatusOr<DecodedRecord> DecodeDamagedRecord(std::string_view buf) {
   DecodedRecord record;
   record.type = static_cast<RecordType>(type);
   record.framed_size = buf.size();
-  const std::string_view payload = buf.substr(kFrameHeaderSize);
-  const absl::Status status = record.type == RecordType::kMessage
-                                  ? DecodeMessagePayload(payload, &record)
-                                  : DecodeOutcomePayload(payload, &record);
+  record.legacy = header_size == kLegacyFrameHeaderSize;
+  if (!record.legacy) {
+    const uint64_t field = GetFixed64(buf.data() + kSegmentOffset);
+    record.segment = field & ~kReusedFileBit;
+    record.reused_file = (field & kReusedFileBit) != 0;
+  }
+  const absl::Status status =
+      DecodePayload(record.type, buf.substr(header_size), header_size, &record);
   if (!status.ok()) return status;
   return record;
 }

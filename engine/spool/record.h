@@ -2,20 +2,34 @@
 // one delivery attempt are framed in a segment file. Pure encoding and
 // decoding with no I/O, so any thread may call these functions.
 //
-// A segment is a sequence of records. Each record is a 16-byte frame header
+// A segment is a sequence of records. Each record is a 24-byte frame header
 // followed by its payload:
 //
 //   offset  size  field
-//   0       4     magic 0x31595246 (the bytes "FRY1" on disk)
+//   0       4     magic 0x32595246 (the bytes "FRY2" on disk)
 //   4       1     record type (RecordType)
-//   5       3     header check: the low 24 bits of the CRC-32C of the 16
+//   5       3     header check: the low 24 bits of the CRC-32C of the 24
 //                 header bytes, computed with these three bytes zero
 //   8       4     payload size in bytes
 //   12      4     CRC-32C of the payload
+//   16      8     segment field: bits 0-62 the sequence of the segment the
+//                 record was written to; bit 63 set when that segment's
+//                 file is a reused one
 //
 // The header check covers the size field. Recovery trusts the size of a
 // header that passes it, so it can skip a record whose payload is damaged
 // and tell a record cut short by an interrupted append from a damaged size.
+//
+// The segment field lets a spent segment file be reused for a later
+// segment without clearing it first: the records left from its earlier use
+// carry the old sequence, so recovery stops where the new ones end. Bit 63
+// marks records in a reused file, after which such bytes may follow.
+// Encoding leaves the field zero; the spool writer stamps each record with
+// StampSegment() once it knows the segment the record goes to.
+//
+// Records written before the segment field existed have a 16-byte header
+// with the magic 0x31595246 ("FRY1") and no segment field. They are still
+// decoded, with `segment` 0 and `legacy` set, and are never written.
 //
 // Integers are little-endian. Strings are a varint (LEB128) length and then
 // the bytes. A message payload is the envelope, then `body_size` as a fixed
@@ -37,8 +51,11 @@
 
 namespace ferry::spool {
 
-inline constexpr uint32_t kRecordMagic = 0x31595246;
-inline constexpr size_t kFrameHeaderSize = 16;
+inline constexpr uint32_t kRecordMagic = 0x32595246;
+inline constexpr size_t kFrameHeaderSize = 24;
+// The header of records written before the segment field existed.
+inline constexpr uint32_t kLegacyRecordMagic = 0x31595246;
+inline constexpr size_t kLegacyFrameHeaderSize = 16;
 
 // Largest payload (envelope plus body) a record may carry. Decoding treats a
 // larger size field as corruption rather than as a record still being
@@ -126,25 +143,44 @@ absl::StatusOr<std::string> EncodeMessagePrefix(const Envelope& envelope,
 // REQUIRES: the encoded outcome is at most kMaxPayloadSize bytes.
 std::string EncodeOutcome(const Outcome& outcome);
 
+// Sets the segment field of the frame header at `header` to `segment`,
+// with bit 63 set when `reused_file`, and updates its header check. The
+// payload CRC does not cover the field, so the payload need not be read
+// again.
+// REQUIRES: `header` points at the kFrameHeaderSize bytes of a frame header
+// that EncodeMessagePrefix() or EncodeOutcome() returned, and `segment` is
+// below 2^63.
+void StampSegment(uint64_t segment, bool reused_file, char* header);
+
 struct FrameHeader {
   RecordType type = RecordType::kMessage;
   uint32_t payload_size = 0;
   uint32_t crc = 0;
+  uint64_t segment = 0;      // 0 in a legacy header
+  bool reused_file = false;  // bit 63 of the segment field
+  bool legacy = false;       // a 16-byte header without the segment field
 
-  size_t framed_size() const { return kFrameHeaderSize + payload_size; }
+  size_t header_size() const {
+    return legacy ? kLegacyFrameHeaderSize : kFrameHeaderSize;
+  }
+  size_t framed_size() const { return header_size() + payload_size; }
 };
 
 // Checks and parses the frame header at the start of `buf`, without looking
-// at the payload. Returns DataLoss when the bytes present cannot start a
-// record: bad magic, unknown type, a payload size above kMaxPayloadSize, or
-// a header check that does not match. Returns a truncation error (see
-// IsTruncated) when `buf` is shorter than the header but is a valid start
-// of one. A short buffer cannot be checked against the header check.
+// at the payload. Accepts both header forms. Returns DataLoss when the
+// bytes present cannot start a record: bad magic, unknown type, a payload
+// size above kMaxPayloadSize, or a header check that does not match.
+// Returns a truncation error (see IsTruncated) when `buf` is shorter than
+// the header but is a valid start of one. A short buffer cannot be checked
+// against the header check.
 absl::StatusOr<FrameHeader> DecodeFrameHeader(std::string_view buf);
 
 struct DecodedRecord {
   RecordType type = RecordType::kMessage;
   size_t framed_size = 0;  // header and payload: where the next record starts
+  uint64_t segment = 0;    // the header's segment sequence; 0 when legacy
+  bool reused_file = false;
+  bool legacy = false;
   Envelope envelope;       // set when type == kMessage
   Outcome outcome;         // set when type == kOutcome
   size_t body_offset = 0;  // from the start of the record; kMessage only
@@ -161,10 +197,11 @@ absl::StatusOr<DecodedRecord> DecodeRecord(std::string_view buf);
 
 // Parses `buf` as one damaged record to find out what it contained: takes
 // the type from byte 4 and everything after the frame header as the
-// payload. Checks neither the magic, the header check, the size field nor
-// the CRC, so every field it returns is unverified and may itself be
-// damaged. Returns DataLoss when the type is unknown or the payload does
-// not parse. Meant for reports on records that DecodeRecord() rejected.
+// payload, with a legacy header when the magic is the legacy one. Checks
+// neither the magic, the header check, the size field nor the CRC, so every
+// field it returns is unverified and may itself be damaged. Returns DataLoss
+// when the type is unknown or the payload does not parse. Meant for reports on
+// records that DecodeRecord() rejected.
 absl::StatusOr<DecodedRecord> DecodeDamagedRecord(std::string_view buf);
 
 // Returns "message", "outcome", or "unknown" for a value outside the enum.

@@ -167,7 +167,8 @@ TEST(RecordTest, OutcomeRoundTripEveryState) {
 
 TEST(RecordTest, FrameHeaderLayout) {
   const std::string record = EncodeOutcome(SampleOutcome());
-  EXPECT_EQ(record.substr(0, 4), "FRY1");
+  EXPECT_EQ(record.substr(0, 4), "FRY2");
+  EXPECT_EQ(record.substr(16, 8), std::string(8, '\0'));  // not stamped
   EXPECT_EQ(record[4], static_cast<char>(RecordType::kOutcome));
   EXPECT_EQ(StoredCheck(record), ExpectedCheck(record));
   absl::StatusOr<FrameHeader> header = DecodeFrameHeader(record);
@@ -274,7 +275,8 @@ TEST(RecordTest, EveryHeaderBitFlipIsDataLoss) {
 }
 
 TEST(RecordTest, ShortHeaderSkipsHeaderCheck) {
-  std::string header = EncodeOutcome(SampleOutcome()).substr(0, 15);
+  std::string header =
+      EncodeOutcome(SampleOutcome()).substr(0, kFrameHeaderSize - 1);
   header[6] ^= 0x01;
   EXPECT_TRUE(IsTruncated(DecodeFrameHeader(header).status()));
 }
@@ -286,7 +288,8 @@ TEST(RecordTest, OversizedPayloadIsDataLoss) {
 }
 
 TEST(RecordTest, OversizedPayloadWithValidCheckIsDataLoss) {
-  std::string header = EncodeOutcome(SampleOutcome()).substr(0, 16);
+  std::string header =
+      EncodeOutcome(SampleOutcome()).substr(0, kFrameHeaderSize);
   PutLittleEndian32(kMaxPayloadSize + 1, header.data() + 8);
   SetHeaderCheck(&header);
   EXPECT_TRUE(absl::IsDataLoss(DecodeRecord(header).status()));
@@ -370,7 +373,8 @@ TEST(RecordTest, RandomBytesNeverDecode) {
 TEST(RecordTest, RandomPayloadsWithValidCrcAreSafe) {
   std::mt19937_64 rng(11);
   for (int round = 0; round < 20000; ++round) {
-    std::string record = EncodeOutcome(SampleOutcome()).substr(0, 16);
+    std::string record =
+        EncodeOutcome(SampleOutcome()).substr(0, kFrameHeaderSize);
     record[4] = static_cast<char>(round % 2 == 0 ? RecordType::kMessage
                                                  : RecordType::kOutcome);
     const size_t payload_size = rng() % 120;
@@ -477,6 +481,74 @@ TEST(RecordTest, EarlierOutcomeRecordDecodes) {
   EXPECT_EQ(outcome.next_attempt_unix_micros, 1733325456000000);
   EXPECT_EQ(outcome.next_hop, "mx:25");
   EXPECT_EQ(outcome.reply, "451 4.3.0 later");
+}
+
+TEST(RecordTest, StampSegmentKeepsRecordValid) {
+  const Envelope envelope = SampleEnvelope();
+  std::string record = EncodeMessage(envelope, "body\r\n");
+  StampSegment(0x1234, /*reused_file=*/false, record.data());
+  absl::StatusOr<DecodedRecord> decoded = DecodeRecord(record);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->segment, 0x1234u);
+  EXPECT_FALSE(decoded->reused_file);
+  EXPECT_FALSE(decoded->legacy);
+  EXPECT_EQ(decoded->envelope, envelope);
+  EXPECT_EQ(record.substr(decoded->body_offset), "body\r\n");
+
+  StampSegment(7, /*reused_file=*/true, record.data());
+  absl::StatusOr<FrameHeader> header = DecodeFrameHeader(record);
+  ASSERT_TRUE(header.ok()) << header.status();
+  EXPECT_EQ(header->segment, 7u);
+  EXPECT_TRUE(header->reused_file);
+  EXPECT_EQ(StoredCheck(record), ExpectedCheck(record));
+}
+
+// Returns `record` with the 16-byte header that records had before the
+// segment field.
+std::string ToLegacy(const std::string& record) {
+  std::string legacy = record.substr(0, kLegacyFrameHeaderSize) +
+                       record.substr(kFrameHeaderSize);
+  legacy[3] = '1';
+  std::string zeroed = legacy.substr(0, kLegacyFrameHeaderSize);
+  zeroed.replace(5, 3, 3, '\0');
+  const uint32_t check = Crc32c(0, zeroed.data(), zeroed.size()) & 0xFFFFFF;
+  for (int i = 0; i < 3; ++i) {
+    legacy[5 + i] = static_cast<char>(check >> (8 * i));
+  }
+  return legacy;
+}
+
+TEST(RecordTest, LegacyRecordsDecode) {
+  const Envelope envelope = SampleEnvelope();
+  const std::string message = ToLegacy(EncodeMessage(envelope, "old\r\n"));
+  absl::StatusOr<DecodedRecord> decoded = DecodeRecord(message);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_TRUE(decoded->legacy);
+  EXPECT_EQ(decoded->segment, 0u);
+  EXPECT_EQ(decoded->framed_size, message.size());
+  EXPECT_EQ(decoded->envelope, envelope);
+  EXPECT_EQ(message.substr(decoded->body_offset), "old\r\n");
+
+  const Outcome outcome = SampleOutcome();
+  const std::string legacy_outcome = ToLegacy(EncodeOutcome(outcome));
+  decoded = DecodeRecord(legacy_outcome);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->outcome, outcome);
+  // A legacy header is whole at 16 bytes.
+  absl::StatusOr<FrameHeader> header =
+      DecodeFrameHeader(legacy_outcome.substr(0, kLegacyFrameHeaderSize));
+  ASSERT_TRUE(header.ok()) << header.status();
+  EXPECT_EQ(header->framed_size(), legacy_outcome.size());
+}
+
+TEST(RecordTest, EveryLegacyHeaderBitFlipIsDataLoss) {
+  const std::string record = ToLegacy(EncodeOutcome(SampleOutcome()));
+  for (size_t bit = 0; bit < 8 * kLegacyFrameHeaderSize; ++bit) {
+    std::string damaged = record;
+    damaged[bit / 8] ^= static_cast<char>(1 << (bit % 8));
+    const absl::Status status = DecodeFrameHeader(damaged).status();
+    EXPECT_TRUE(absl::IsDataLoss(status)) << "bit " << bit << ": " << status;
+  }
 }
 
 }  // namespace

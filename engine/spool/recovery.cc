@@ -19,6 +19,7 @@ namespace ferry::spool {
 namespace {
 
 constexpr std::string_view kSegmentSuffix = ".seg";
+constexpr std::string_view kSpareSuffix = ".spare";
 constexpr size_t kSequenceDigits = 16;
 
 absl::Status ErrnoError(int error_number, const char* operation,
@@ -170,10 +171,12 @@ absl::StatusOr<bool> BlockReader::RestIsZero() {
   }
 }
 
-// Returns the segment files in `dir`, sorted by sequence, and adds the
-// names of all other entries to `ignored`.
+// Returns the segment files in `dir`, sorted by sequence, adds the names of
+// spare segment files to `spares` and those of all other entries to
+// `ignored`.
 absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> ListSegments(
-    const std::string& dir, std::vector<std::string>* ignored) {
+    const std::string& dir, std::vector<std::string>* spares,
+    std::vector<std::string>* ignored) {
   DIR* handle = opendir(dir.c_str());
   if (handle == nullptr && errno == ENOENT) {
     return absl::NotFoundError(
@@ -187,6 +190,8 @@ absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> ListSegments(
     if (name == "." || name == "..") continue;
     if (std::optional<uint64_t> sequence = ParseSegmentFileName(name)) {
       segments.emplace_back(*sequence, name);
+    } else if (ParseSpareFileName(name).has_value()) {
+      spares->emplace_back(name);
     } else {
       ignored->emplace_back(name);
     }
@@ -195,59 +200,93 @@ absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> ListSegments(
   closedir(handle);
   if (read_error != 0) return ErrnoError(read_error, "readdir", dir);
   std::sort(segments.begin(), segments.end());
+  std::sort(spares->begin(), spares->end());
   std::sort(ignored->begin(), ignored->end());
   return segments;
 }
 
-// The magic number as it appears on disk, little-endian.
-constexpr char kMagicBytes[] = {
+// The bytes that both magic numbers start with on disk (little-endian).
+constexpr char kMagicPrefixBytes[] = {
     static_cast<char>(kRecordMagic & 0xFF),
     static_cast<char>((kRecordMagic >> 8) & 0xFF),
     static_cast<char>((kRecordMagic >> 16) & 0xFF),
-    static_cast<char>((kRecordMagic >> 24) & 0xFF),
 };
-constexpr std::string_view kMagic(kMagicBytes, sizeof(kMagicBytes));
+constexpr std::string_view kMagicPrefix(kMagicPrefixBytes,
+                                        sizeof(kMagicPrefixBytes));
+static_assert((kRecordMagic & 0xFFFFFF) == (kLegacyRecordMagic & 0xFFFFFF));
 
-// Returns true iff a whole record that decodes starts at the position of
-// `reader`. May move the buffer but not the position.
-absl::StatusOr<bool> RecordDecodesAt(BlockReader* reader) {
+// Returns true iff a record with `header` belongs to segment `sequence`:
+// it was written there, not left from the file's earlier use as another
+// segment. Legacy records carry no segment and were never written to a
+// reused file.
+bool WrittenTo(const FrameHeader& header, uint64_t sequence) {
+  return header.legacy || header.segment == sequence;
+}
+
+enum class Found {
+  kNothing,     // no whole record that decodes
+  kRecord,      // a record written to this segment
+  kEarlierUse,  // a record left from the file's use as an earlier segment
+};
+
+// Says what starts at the position of `reader`. May move the buffer but
+// not the position.
+absl::StatusOr<Found> RecordDecodesAt(BlockReader* reader, uint64_t sequence,
+                                      size_t* framed_size) {
   absl::StatusOr<std::string_view> bytes = reader->Peek(kFrameHeaderSize);
   if (!bytes.ok()) return bytes.status();
   const absl::StatusOr<FrameHeader> header = DecodeFrameHeader(*bytes);
   if (!header.ok() || header->framed_size() > reader->remaining()) {
-    return false;
+    return Found::kNothing;
   }
   bytes = reader->Peek(header->framed_size());
   if (!bytes.ok()) return bytes.status();
-  return DecodeRecord(*bytes).ok();
+  if (!DecodeRecord(*bytes).ok()) return Found::kNothing;
+  *framed_size = header->framed_size();
+  return WrittenTo(*header, sequence) ? Found::kRecord : Found::kEarlierUse;
 }
 
-// Moves `reader` forward to the next offset where a whole record decodes
-// and returns true, or to the end of the file and returns false. Only
-// offsets that start with the magic number are decoded.
+// Moves `reader` forward to the next offset where a whole record of
+// segment `sequence` decodes and returns true, or to the end of the file
+// and returns false. Only offsets that start with a magic number are
+// decoded. Sets `*saw_earlier_use` when a record left from the file's
+// earlier use decoded on the way; the search steps over such a record by
+// its size.
 // NOTE: when a frame header is damaged, the search runs through that
 // record's own payload, so a copy of a record inside a message body would
 // be taken for a real one. Only a damaged header starts a search, because
 // a record with a valid header is skipped by its size.
-absl::StatusOr<bool> FindNextRecord(BlockReader* reader) {
+absl::StatusOr<bool> FindNextRecord(BlockReader* reader, uint64_t sequence,
+                                    bool* saw_earlier_use) {
   while (true) {
     absl::StatusOr<std::string_view> block = reader->PeekBlock();
     if (!block.ok()) return block.status();
-    if (block->size() < kFrameHeaderSize) {
+    if (block->size() < kLegacyFrameHeaderSize) {
       reader->Advance(block->size());
       return false;
     }
-    const size_t found = block->find(kMagic);
+    const size_t found = block->find(kMagicPrefix);
     if (found == std::string_view::npos) {
       // Keep the last bytes, which may hold the start of a magic number.
-      reader->Advance(block->size() - (kMagic.size() - 1));
+      reader->Advance(block->size() - (kMagicPrefix.size() - 1));
       continue;
     }
     reader->Advance(found);
-    absl::StatusOr<bool> decodes = RecordDecodesAt(reader);
+    size_t framed_size = 0;
+    absl::StatusOr<Found> decodes =
+        RecordDecodesAt(reader, sequence, &framed_size);
     if (!decodes.ok()) return decodes.status();
-    if (*decodes) return true;
-    reader->Advance(1);
+    switch (*decodes) {
+      case Found::kRecord:
+        return true;
+      case Found::kEarlierUse:
+        *saw_earlier_use = true;
+        reader->Advance(framed_size);
+        break;
+      case Found::kNothing:
+        reader->Advance(1);
+        break;
+    }
   }
 }
 
@@ -275,9 +314,12 @@ class DirectoryScan {
   absl::Status SkipUnframedBytes(BlockReader* reader, uint64_t end,
                                  const absl::Status& error,
                                  RecoveredSegment* segment);
-  void AddSkipped(SkipReason reason, const absl::Status& error, uint64_t offset,
-                  uint64_t length, std::string_view bytes,
-                  const RecoveredSegment& segment);
+  SkippedRecord MakeSkipped(SkipReason reason, const absl::Status& error,
+                            uint64_t offset, uint64_t length,
+                            std::string_view bytes,
+                            const RecoveredSegment& segment) const;
+  void FlushPendingSkip();
+  void EndAtEarlierUse(BlockReader* reader, RecoveredSegment* segment);
   void CutTornTail(BlockReader* reader, std::string detail,
                    RecoveredSegment* segment);
   absl::Status CutDamagedTail(BlockReader* reader, const absl::Status& error,
@@ -295,6 +337,13 @@ class DirectoryScan {
   // Finish() drops the messages whose count reached zero.
   std::vector<size_t> open_recipients_;
   absl::flat_hash_map<std::string, size_t> live_index_;  // into messages
+  // The last record read, when its payload was damaged. It is reported as
+  // skipped once a record of the segment follows it. When the bytes left
+  // from the file's earlier use follow instead, it was the end of an
+  // interrupted write, so it becomes the segment's cut.
+  std::optional<SkippedRecord> pending_skip_;
+  // Whether a record of the segment being read marks its file as reused.
+  bool reused_file_ = false;
 };
 
 absl::Status DirectoryScan::ScanSegment(uint64_t sequence,
@@ -310,9 +359,10 @@ absl::Status DirectoryScan::ScanSegment(uint64_t sequence,
   segment.path = path;
   segment.file_size = static_cast<uint64_t>(info.st_size);
   BlockReader reader(fd, path, segment.file_size, options_.read_block_size);
-  if (absl::Status status = ScanRecords(&reader, &segment); !status.ok()) {
-    return status;
-  }
+  reused_file_ = false;
+  absl::Status status = ScanRecords(&reader, &segment);
+  FlushPendingSkip();
+  if (!status.ok()) return status;
   result_.segments.push_back(std::move(segment));
   return absl::OkStatus();
 }
@@ -324,6 +374,12 @@ absl::Status DirectoryScan::ScanRecords(BlockReader* reader,
     if (!bytes.ok()) return bytes.status();
     if (bytes->empty()) return absl::OkStatus();
     const absl::StatusOr<FrameHeader> header = DecodeFrameHeader(*bytes);
+    if (header.ok() && !WrittenTo(*header, segment->sequence)) {
+      EndAtEarlierUse(reader, segment);
+      return absl::OkStatus();
+    }
+    if (header.ok() && header->reused_file) reused_file_ = true;
+    if (header.ok() || IsTruncated(header.status())) FlushPendingSkip();
     absl::Status status = absl::OkStatus();
     if (header.ok() && header->framed_size() <= reader->remaining()) {
       status = ReadRecord(reader, *header, segment);
@@ -358,8 +414,8 @@ absl::Status DirectoryScan::ReadRecord(BlockReader* reader,
   }
   const uint64_t offset = reader->offset();
   if (!record.ok()) {
-    AddSkipped(SkipReason::kCorruptRecord, record.status(), offset,
-               bytes->size(), *bytes, *segment);
+    pending_skip_ = MakeSkipped(SkipReason::kCorruptRecord, record.status(),
+                                offset, bytes->size(), *bytes, *segment);
   } else if (record->type == RecordType::kMessage) {
     ApplyMessage(&*record, segment->sequence, offset);
   } else {
@@ -377,10 +433,17 @@ absl::Status DirectoryScan::Resynchronize(BlockReader* reader,
                                           RecoveredSegment* segment) {
   const uint64_t start = reader->offset();
   reader->Advance(1);
-  absl::StatusOr<bool> found = FindNextRecord(reader);
+  bool saw_earlier_use = false;
+  absl::StatusOr<bool> found =
+      FindNextRecord(reader, segment->sequence, &saw_earlier_use);
   if (!found.ok()) return found.status();
   const uint64_t end = reader->offset();
   reader->Seek(start);
+  if (!*found && (saw_earlier_use || reused_file_)) {
+    EndAtEarlierUse(reader, segment);
+    return absl::OkStatus();
+  }
+  FlushPendingSkip();
   if (!*found) return CutDamagedTail(reader, error, segment);
   return SkipUnframedBytes(reader, end, error, segment);
 }
@@ -399,16 +462,17 @@ absl::Status DirectoryScan::SkipUnframedBytes(BlockReader* reader, uint64_t end,
     if (!peeked.ok()) return peeked.status();
     bytes = *peeked;
   }
-  AddSkipped(SkipReason::kUnframedBytes, error, start, length, bytes, *segment);
+  result_.skipped.push_back(MakeSkipped(SkipReason::kUnframedBytes, error,
+                                        start, length, bytes, *segment));
   reader->Seek(end);
   segment->valid_size = end;
   return absl::OkStatus();
 }
 
-void DirectoryScan::AddSkipped(SkipReason reason, const absl::Status& error,
-                               uint64_t offset, uint64_t length,
-                               std::string_view bytes,
-                               const RecoveredSegment& segment) {
+SkippedRecord DirectoryScan::MakeSkipped(
+    SkipReason reason, const absl::Status& error, uint64_t offset,
+    uint64_t length, std::string_view bytes,
+    const RecoveredSegment& segment) const {
   SkippedRecord skipped;
   skipped.sequence = segment.sequence;
   skipped.path = segment.path;
@@ -423,7 +487,28 @@ void DirectoryScan::AddSkipped(SkipReason reason, const absl::Status& error,
                            ? std::move(damaged->envelope.queue_id)
                            : std::move(damaged->outcome.queue_id);
   }
-  result_.skipped.push_back(std::move(skipped));
+  return skipped;
+}
+
+void DirectoryScan::FlushPendingSkip() {
+  if (!pending_skip_.has_value()) return;
+  result_.skipped.push_back(*std::move(pending_skip_));
+  pending_skip_.reset();
+}
+
+// Ends the segment at the position, where the bytes left from the file's
+// earlier use begin: a record of another segment, or bytes that no record
+// of this segment follows in a reused file. A damaged record just before
+// the position is what an interrupted write leaves, and becomes the
+// segment's cut. Moves to the end.
+void DirectoryScan::EndAtEarlierUse(BlockReader* reader,
+                                    RecoveredSegment* segment) {
+  if (pending_skip_.has_value()) {
+    AddCut(CutReason::kTornOverwrite, std::move(pending_skip_->detail),
+           pending_skip_->offset, segment);
+    pending_skip_.reset();
+  }
+  reader->SkipToEnd();
 }
 
 // Cuts the segment at the position, where a record runs past the end of
@@ -532,15 +617,12 @@ bool IsLowerHexDigit(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
-}  // namespace
-
-std::string SegmentFileName(uint64_t sequence) {
-  return absl::StrFormat("%016x%s", sequence, kSegmentSuffix);
-}
-
-std::optional<uint64_t> ParseSegmentFileName(std::string_view name) {
-  if (name.size() != kSequenceDigits + kSegmentSuffix.size() ||
-      name.substr(kSequenceDigits) != kSegmentSuffix) {
+// Returns the sequence of a name made of 16 lower-case hex digits and
+// `suffix`, or nullopt for any other name.
+std::optional<uint64_t> ParseSequenceName(std::string_view name,
+                                          std::string_view suffix) {
+  if (name.size() != kSequenceDigits + suffix.size() ||
+      name.substr(kSequenceDigits) != suffix) {
     return std::nullopt;
   }
   uint64_t sequence = 0;
@@ -550,6 +632,24 @@ std::optional<uint64_t> ParseSegmentFileName(std::string_view name) {
     sequence = (sequence << 4) | digit;
   }
   return sequence;
+}
+
+}  // namespace
+
+std::string SegmentFileName(uint64_t sequence) {
+  return absl::StrFormat("%016x%s", sequence, kSegmentSuffix);
+}
+
+std::string SpareFileName(uint64_t sequence) {
+  return absl::StrFormat("%016x%s", sequence, kSpareSuffix);
+}
+
+std::optional<uint64_t> ParseSegmentFileName(std::string_view name) {
+  return ParseSequenceName(name, kSegmentSuffix);
+}
+
+std::optional<uint64_t> ParseSpareFileName(std::string_view name) {
+  return ParseSequenceName(name, kSpareSuffix);
 }
 
 std::string_view SkipReasonName(SkipReason reason) {
@@ -570,6 +670,8 @@ std::string_view CutReasonName(CutReason reason) {
       return "zero_filled_tail";
     case CutReason::kCorruptTail:
       return "corrupt_tail";
+    case CutReason::kTornOverwrite:
+      return "torn_overwrite";
   }
   return "unknown";
 }
@@ -578,7 +680,7 @@ absl::StatusOr<RecoveredSpool> RecoverDirectory(
     const std::string& dir, const RecoveryOptions& options) {
   RecoveredSpool result;
   absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> segments =
-      ListSegments(dir, &result.ignored_files);
+      ListSegments(dir, &result.spare_files, &result.ignored_files);
   if (!segments.ok()) return segments.status();
   DirectoryScan scan(options, &result);
   for (const auto& [sequence, name] : *segments) {

@@ -10,8 +10,19 @@
 // skipped up to the next offset where a whole record decodes. Damage with
 // no such record after it is the segment's tail, which the caller may cut.
 //
-// A directory contains segment files named by SegmentFileName(). Other files
-// are listed in RecoveredSpool::ignored_files and otherwise left alone.
+// A segment file may be a reused one (see SpareFileName), so after its own
+// records come the bytes left from its earlier use. A record of another
+// segment ends the segment, and so do bytes that no record of the segment
+// follows when its records mark the file as reused. Neither is damage. A
+// damaged record just before that end is an interrupted write, cut as
+// kTornOverwrite.
+// NOTE: damage that destroys the last records of a reused file therefore
+// looks like its normal end and is not reported.
+//
+// A directory contains segment files named by SegmentFileName() and spare
+// files named by SpareFileName(), which hold no records to recover. Other
+// files are listed in RecoveredSpool::ignored_files and otherwise left
+// alone.
 #ifndef FERRY_ENGINE_SPOOL_RECOVERY_H_
 #define FERRY_ENGINE_SPOOL_RECOVERY_H_
 
@@ -34,6 +45,14 @@ std::string SegmentFileName(uint64_t sequence);
 // Returns the sequence that `name` encodes, or nullopt when `name` is not
 // exactly the form SegmentFileName() produces.
 std::optional<uint64_t> ParseSegmentFileName(std::string_view name);
+
+// Returns the name under which a spent segment file `sequence` waits to be
+// reused for a later segment: 16 lower-case hex digits and ".spare".
+std::string SpareFileName(uint64_t sequence);
+
+// Returns the sequence that `name` encodes, or nullopt when `name` is not
+// exactly the form SpareFileName() produces.
+std::optional<uint64_t> ParseSpareFileName(std::string_view name);
 
 // Delivery state of one recipient, from the latest outcome record for it.
 // Fields other than `final` keep their defaults when no outcome exists.
@@ -61,9 +80,10 @@ struct RecoveredSegment {
   uint64_t sequence = 0;
   std::string path;
   uint64_t file_size = 0;
-  // Where the segment's tail starts: the offset of its SegmentCut, or the
-  // end of the file when it has none. Skipped records lie before it and
-  // stay in the file. The caller may truncate the file here.
+  // Where the segment's tail starts: the offset of its SegmentCut, else
+  // where the records left from the file's earlier use start, else the end
+  // of the file. Skipped records lie before it and stay in the file. The
+  // caller may truncate the file here.
   uint64_t valid_size = 0;
   size_t live_messages = 0;  // messages in this segment still queued
 };
@@ -104,6 +124,9 @@ enum class CutReason {
   // Damaged bytes from the cut to the end of the file, with no whole record
   // that decodes after the cut.
   kCorruptTail,
+  // A damaged record followed only by bytes left from the file's earlier
+  // use as another segment: an interrupted write into a reused file.
+  kTornOverwrite,
 };
 
 // Returns the reason as one word for logs, such as "torn_tail".
@@ -134,7 +157,8 @@ struct RecoveredSpool {
   std::vector<RecoveredSegment> segments;  // ascending sequence
   std::vector<SkippedRecord> skipped;      // in scan order
   std::vector<SegmentCut> cuts;            // at most one per segment
-  std::vector<std::string> ignored_files;  // names that are not segments
+  std::vector<std::string> spare_files;    // names from SpareFileName()
+  std::vector<std::string> ignored_files;  // names that are neither
   RecoveryStats stats;
 };
 

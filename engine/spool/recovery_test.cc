@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "engine/spool/crc32c.h"
 #include "engine/spool/record.h"
 #include "gtest/gtest.h"
 
@@ -66,15 +67,20 @@ Outcome MakeOutcome(const std::string& queue_id, uint32_t recipient,
   return outcome;
 }
 
-// Builds the bytes of one segment file record by record.
+// Builds the bytes of one segment file record by record, each record
+// stamped with the segment sequence given to the constructor.
 class SegmentBuilder {
  public:
+  explicit SegmentBuilder(uint64_t sequence = 1, bool reused_file = false)
+      : sequence_(sequence), reused_file_(reused_file) {}
+
   // Appends a message record and returns the offset where it starts.
   size_t AddMessage(const Envelope& envelope, std::string body) {
     const size_t start = bytes_.size();
     const std::vector<iovec> iovecs = {{body.data(), body.size()}};
     absl::StatusOr<std::string> prefix = EncodeMessagePrefix(envelope, iovecs);
     EXPECT_TRUE(prefix.ok()) << prefix.status();
+    StampSegment(sequence_, reused_file_, prefix->data());
     bytes_ += *prefix;
     bytes_ += body;
     return start;
@@ -82,23 +88,56 @@ class SegmentBuilder {
 
   size_t AddOutcome(const Outcome& outcome) {
     const size_t start = bytes_.size();
-    bytes_ += EncodeOutcome(outcome);
+    std::string record = EncodeOutcome(outcome);
+    StampSegment(sequence_, reused_file_, record.data());
+    bytes_ += record;
     return start;
   }
 
   std::string& bytes() { return bytes_; }
 
-  // Writes the first `size` bytes (all by default) as segment `sequence`.
+  // Writes the first `size` bytes (all by default) as segment `sequence`,
+  // which must be the builder's own.
   void Write(const std::string& dir, uint64_t sequence,
              size_t size = std::string::npos) const {
+    EXPECT_EQ(sequence, sequence_);
     std::ofstream out(absl::StrCat(dir, "/", SegmentFileName(sequence)),
                       std::ios::binary | std::ios::trunc);
     out << std::string_view(bytes_).substr(0, size);
   }
 
  private:
+  uint64_t sequence_;
+  bool reused_file_;
   std::string bytes_;
 };
+
+// Returns the bytes of a file that held `earlier` and then had `later`
+// written over its start, as a reused segment file does.
+std::string Overwrite(const std::string& earlier, const std::string& later) {
+  if (later.size() >= earlier.size()) return later;
+  return later + earlier.substr(later.size());
+}
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+// Returns `record` with the legacy 16-byte frame header that records had
+// before the segment field: the legacy magic and a header check over 16
+// bytes.
+std::string ToLegacy(const std::string& record) {
+  std::string legacy = record.substr(0, kLegacyFrameHeaderSize) +
+                       record.substr(kFrameHeaderSize);
+  legacy[3] = static_cast<char>(kLegacyRecordMagic >> 24);
+  std::string zeroed = legacy.substr(0, kLegacyFrameHeaderSize);
+  zeroed.replace(5, 3, 3, '\0');
+  const uint32_t check = Crc32c(0, zeroed.data(), zeroed.size()) & 0xFFFFFF;
+  for (int i = 0; i < 3; ++i)
+    legacy[5 + i] = static_cast<char>(check >> (8 * i));
+  return legacy;
+}
 
 std::string ReadFileRange(const std::string& path, uint64_t offset,
                           uint64_t size) {
@@ -152,7 +191,7 @@ TEST(RecoveryTest, EmptyDirectoryHasNothing) {
 
 TEST(RecoveryTest, EmptySegmentIsListed) {
   TempDir dir;
-  SegmentBuilder().Write(dir.path(), 7);
+  SegmentBuilder(7).Write(dir.path(), 7);
   const RecoveredSpool spool = Recover(dir.path());
   ASSERT_EQ(spool.segments.size(), 1u);
   EXPECT_EQ(spool.segments[0].sequence, 7u);
@@ -183,7 +222,7 @@ TEST(RecoveryTest, BodyOffsetPointsIntoSegmentFile) {
   SegmentBuilder first;
   first.AddMessage(MakeEnvelope("Q1", 1), "body one\r\n");
   first.Write(dir.path(), 1);
-  SegmentBuilder second;
+  SegmentBuilder second(2);
   second.AddOutcome(MakeOutcome("Q1", 0, Outcome::kDeferred));
   second.AddMessage(MakeEnvelope("Q2", 1), "body two\r\n.. dot\r\n");
   second.Write(dir.path(), 2);
@@ -198,7 +237,7 @@ TEST(RecoveryTest, BodyOffsetPointsIntoSegmentFile) {
 
 TEST(RecoveryTest, SegmentSizesAndLiveCounts) {
   TempDir dir;
-  SegmentBuilder segment;
+  SegmentBuilder segment(3);
   segment.AddMessage(MakeEnvelope("Q1", 1), "a\r\n");
   segment.AddMessage(MakeEnvelope("Q2", 1), "b\r\n");
   segment.AddOutcome(MakeOutcome("Q1", 0, Outcome::kDelivered));
@@ -323,7 +362,7 @@ TEST(RecoveryTest, OutcomeInNewerSegmentApplies) {
   first.AddMessage(MakeEnvelope("Q1", 1), "a\r\n");
   first.AddMessage(MakeEnvelope("Q2", 1), "b\r\n");
   first.Write(dir.path(), 1);
-  SegmentBuilder second;
+  SegmentBuilder second(2);
   second.AddOutcome(MakeOutcome("Q1", 0, Outcome::kDelivered));
   second.Write(dir.path(), 2);
   const RecoveredSpool spool = Recover(dir.path());
@@ -336,10 +375,10 @@ TEST(RecoveryTest, OutcomeInNewerSegmentApplies) {
 TEST(RecoveryTest, ScansSegmentsInSequenceOrder) {
   TempDir dir;
   // Created newest first, so directory order is unlikely to match.
-  SegmentBuilder newer;
+  SegmentBuilder newer(0x10);
   newer.AddOutcome(MakeOutcome("Q1", 0, Outcome::kDelivered));
   newer.Write(dir.path(), 0x10);
-  SegmentBuilder older;
+  SegmentBuilder older(0x2);
   older.AddMessage(MakeEnvelope("Q1", 1), "a\r\n");
   older.Write(dir.path(), 0x2);
   const RecoveredSpool spool = Recover(dir.path());
@@ -690,7 +729,7 @@ TEST(RecoveryTest, CorruptSegmentDoesNotStopOthers) {
   first.AddMessage(MakeEnvelope("Q1", 1), "first\r\n");
   first.bytes()[0] = 'X';
   first.Write(dir.path(), 1);
-  SegmentBuilder second;
+  SegmentBuilder second(2);
   second.AddMessage(MakeEnvelope("Q2", 1), "second\r\n");
   second.Write(dir.path(), 2);
   const RecoveredSpool spool = Recover(dir.path());
@@ -908,6 +947,166 @@ TEST(RecoveryTest, ReadBlockSizeDoesNotChangeResult) {
   EXPECT_EQ(big.envelope.queue_id, "BIG");
   EXPECT_EQ(big.body_size, 5u << 20);
   EXPECT_EQ(big.body_offset + big.body_size, segment.bytes().size());
+}
+
+// A reused segment file: the records of its new segment come first, then
+// what is left of those it held as segment 5, which recovery must ignore.
+class ReusedFileTest : public testing::Test {
+ protected:
+  ReusedFileTest() {
+    earlier_.AddMessage(MakeEnvelope("OLD1", 1), std::string(3000, 'a'));
+    earlier_.AddMessage(MakeEnvelope("OLD2", 1), std::string(3000, 'b'));
+    earlier_.AddMessage(MakeEnvelope("OLD3", 1), std::string(3000, 'c'));
+  }
+
+  std::string SegmentPath() const {
+    return absl::StrCat(dir_.path(), "/", SegmentFileName(9));
+  }
+
+  TempDir dir_;
+  SegmentBuilder earlier_{5, /*reused_file=*/true};
+  SegmentBuilder later_{9, /*reused_file=*/true};
+};
+
+TEST_F(ReusedFileTest, EndsWhereEarlierRecordsStart) {
+  later_.AddMessage(MakeEnvelope("NEW1", 1), std::string(100, 'n'));
+  later_.AddOutcome(MakeOutcome("NEW1", 0, Outcome::kDeferred));
+  WriteFile(SegmentPath(), Overwrite(earlier_.bytes(), later_.bytes()));
+  const RecoveredSpool spool = Recover(dir_.path());
+  ASSERT_EQ(spool.messages.size(), 1u);
+  EXPECT_EQ(spool.messages[0].envelope.queue_id, "NEW1");
+  EXPECT_TRUE(spool.messages[0].recipients[0].has_outcome);
+  EXPECT_TRUE(spool.skipped.empty());
+  EXPECT_TRUE(spool.cuts.empty());
+  ASSERT_EQ(spool.segments.size(), 1u);
+  EXPECT_EQ(spool.segments[0].valid_size, later_.bytes().size());
+  EXPECT_EQ(spool.segments[0].file_size, earlier_.bytes().size());
+  EXPECT_EQ(spool.stats.message_records, 1u);
+}
+
+TEST_F(ReusedFileTest, EndsInsideTheLastEarlierRecord) {
+  // The new records end inside the earlier last record, so no whole
+  // earlier record follows them.
+  later_.AddMessage(MakeEnvelope("NEW1", 1), std::string(8500, 'n'));
+  ASSERT_LT(later_.bytes().size(), earlier_.bytes().size());
+  WriteFile(SegmentPath(), Overwrite(earlier_.bytes(), later_.bytes()));
+  const RecoveredSpool spool = Recover(dir_.path());
+  ASSERT_EQ(spool.messages.size(), 1u);
+  EXPECT_EQ(spool.messages[0].envelope.queue_id, "NEW1");
+  EXPECT_TRUE(spool.skipped.empty());
+  EXPECT_TRUE(spool.cuts.empty());
+  EXPECT_EQ(spool.segments[0].valid_size, later_.bytes().size());
+}
+
+TEST_F(ReusedFileTest, NothingWrittenYetRecoversNothing) {
+  // The file was renamed to its new segment, and the writer stopped before
+  // the first batch reached the disk.
+  WriteFile(SegmentPath(), earlier_.bytes());
+  const RecoveredSpool spool = Recover(dir_.path());
+  EXPECT_TRUE(spool.messages.empty());
+  EXPECT_TRUE(spool.skipped.empty());
+  EXPECT_TRUE(spool.cuts.empty());
+  EXPECT_EQ(spool.segments[0].valid_size, 0u);
+  EXPECT_EQ(spool.stats.message_records, 0u);
+}
+
+TEST_F(ReusedFileTest, DamagedLastRecordIsTornOverwrite) {
+  later_.AddMessage(MakeEnvelope("NEW1", 1), std::string(100, 'n'));
+  const size_t torn =
+      later_.AddMessage(MakeEnvelope("NEW2", 1), std::string(100, 'm'));
+  // Only the start of the last record reached the disk.
+  std::string bytes = Overwrite(earlier_.bytes(), later_.bytes());
+  bytes.replace(torn + kFrameHeaderSize + 40, 60,
+                earlier_.bytes().substr(torn + kFrameHeaderSize + 40, 60));
+  WriteFile(SegmentPath(), bytes);
+  const RecoveredSpool spool = Recover(dir_.path());
+  ASSERT_EQ(spool.messages.size(), 1u);
+  EXPECT_EQ(spool.messages[0].envelope.queue_id, "NEW1");
+  EXPECT_TRUE(spool.skipped.empty());
+  ASSERT_EQ(spool.cuts.size(), 1u);
+  EXPECT_EQ(spool.cuts[0].reason, CutReason::kTornOverwrite);
+  EXPECT_EQ(spool.cuts[0].offset, torn);
+  EXPECT_EQ(spool.segments[0].valid_size, torn);
+}
+
+TEST_F(ReusedFileTest, DamageBeforeLaterRecordsIsStillSkipped) {
+  const size_t damaged =
+      later_.AddMessage(MakeEnvelope("NEW1", 1), std::string(100, 'n'));
+  later_.AddMessage(MakeEnvelope("NEW2", 1), std::string(100, 'm'));
+  later_.bytes()[damaged + kFrameHeaderSize + 50] ^= 0x01;
+  WriteFile(SegmentPath(), Overwrite(earlier_.bytes(), later_.bytes()));
+  const RecoveredSpool spool = Recover(dir_.path());
+  ASSERT_EQ(spool.messages.size(), 1u);
+  EXPECT_EQ(spool.messages[0].envelope.queue_id, "NEW2");
+  ASSERT_EQ(spool.skipped.size(), 1u);
+  EXPECT_EQ(spool.skipped[0].offset, damaged);
+  EXPECT_EQ(spool.skipped[0].reason, SkipReason::kCorruptRecord);
+  EXPECT_TRUE(spool.cuts.empty());
+}
+
+TEST_F(ReusedFileTest, DamagedHeaderBeforeLaterRecordsIsStillSkipped) {
+  const size_t damaged =
+      later_.AddMessage(MakeEnvelope("NEW1", 1), std::string(100, 'n'));
+  later_.AddMessage(MakeEnvelope("NEW2", 1), std::string(100, 'm'));
+  later_.bytes()[damaged + 9] ^= 0x01;  // the size field
+  WriteFile(SegmentPath(), Overwrite(earlier_.bytes(), later_.bytes()));
+  const RecoveredSpool spool = Recover(dir_.path());
+  ASSERT_EQ(spool.messages.size(), 1u);
+  EXPECT_EQ(spool.messages[0].envelope.queue_id, "NEW2");
+  ASSERT_EQ(spool.skipped.size(), 1u);
+  EXPECT_EQ(spool.skipped[0].reason, SkipReason::kUnframedBytes);
+  EXPECT_TRUE(spool.cuts.empty());
+}
+
+TEST(RecoveryTest, RecordOfAnotherSegmentEndsSegment) {
+  TempDir dir;
+  SegmentBuilder segment(2);
+  segment.AddMessage(MakeEnvelope("Q1", 1), "a\r\n");
+  SegmentBuilder other(1);
+  other.AddMessage(MakeEnvelope("Q2", 1), "b\r\n");
+  segment.bytes() += other.bytes();
+  segment.Write(dir.path(), 2);
+  const RecoveredSpool spool = Recover(dir.path());
+  ASSERT_EQ(spool.messages.size(), 1u);
+  EXPECT_EQ(spool.messages[0].envelope.queue_id, "Q1");
+  EXPECT_TRUE(spool.skipped.empty());
+  EXPECT_TRUE(spool.cuts.empty());
+}
+
+TEST(RecoveryTest, LegacyRecordsAreRecovered) {
+  TempDir dir;
+  SegmentBuilder builder(1);
+  builder.AddMessage(MakeEnvelope("Q1", 1), "legacy body\r\n");
+  std::string bytes = ToLegacy(builder.bytes());
+  bytes += ToLegacy(EncodeOutcome(MakeOutcome("Q1", 0, Outcome::kDeferred, 3)));
+  WriteFile(absl::StrCat(dir.path(), "/", SegmentFileName(1)), bytes);
+  const RecoveredSpool spool = Recover(dir.path());
+  ASSERT_EQ(spool.messages.size(), 1u);
+  EXPECT_EQ(spool.messages[0].envelope, MakeEnvelope("Q1", 1));
+  EXPECT_EQ(spool.messages[0].recipients[0].attempts, 3u);
+  EXPECT_EQ(ReadFileRange(spool.segments[0].path, spool.messages[0].body_offset,
+                          spool.messages[0].body_size),
+            "legacy body\r\n");
+  EXPECT_TRUE(spool.skipped.empty());
+  EXPECT_TRUE(spool.cuts.empty());
+}
+
+TEST(RecoveryTest, SpareFilesAreListedApart) {
+  TempDir dir;
+  SegmentBuilder(1).Write(dir.path(), 1);
+  WriteFile(absl::StrCat(dir.path(), "/", SpareFileName(0x2a)), "x");
+  WriteFile(absl::StrCat(dir.path(), "/notes.txt"), "x");
+  const RecoveredSpool spool = Recover(dir.path());
+  EXPECT_EQ(spool.spare_files,
+            (std::vector<std::string>{"000000000000002a.spare"}));
+  EXPECT_EQ(spool.ignored_files, (std::vector<std::string>{"notes.txt"}));
+  EXPECT_EQ(spool.segments.size(), 1u);
+}
+
+TEST(SpareFileNameTest, ParseRoundTripAndRejectsSegments) {
+  EXPECT_EQ(ParseSpareFileName(SpareFileName(0x1a2b)), 0x1a2bu);
+  EXPECT_EQ(ParseSpareFileName(SegmentFileName(0x1a2b)), std::nullopt);
+  EXPECT_EQ(ParseSegmentFileName(SpareFileName(0x1a2b)), std::nullopt);
 }
 
 }  // namespace

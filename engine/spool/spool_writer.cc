@@ -1,12 +1,15 @@
 #include "engine/spool/spool_writer.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +18,7 @@
 #include "engine/base/log.h"
 #include "engine/io/iovec.h"
 #include "engine/metrics/clock.h"
+#include "engine/spool/record.h"
 #include "engine/spool/recovery.h"
 
 namespace ferry::spool {
@@ -23,6 +27,7 @@ namespace ferry::spool {
 // of the Append() coroutine that created it.
 struct SpoolWriter::Pending {
   std::vector<iovec> parts;
+  std::vector<char*> headers;  // the frame header of each record in parts
   uint64_t length = 0;
   absl::StatusOr<RecordLocation> result = absl::UnknownError("not written");
   std::coroutine_handle<> waiter;
@@ -52,8 +57,20 @@ std::string SegmentPath(const std::string& dir, uint64_t sequence) {
   return absl::StrCat(dir, "/", SegmentFileName(sequence));
 }
 
-SpoolWriter::SpoolWriter(io::Ring* ring, std::string dir, uint64_t segment_size)
-    : ring_(ring), dir_(std::move(dir)), segment_size_(segment_size) {
+namespace {
+
+std::string SparePath(const std::string& dir, uint64_t sequence) {
+  return absl::StrCat(dir, "/", SpareFileName(sequence));
+}
+
+}  // namespace
+
+SpoolWriter::SpoolWriter(io::Ring* ring, std::string dir, uint64_t segment_size,
+                         size_t spare_segments)
+    : ring_(ring),
+      dir_(std::move(dir)),
+      segment_size_(segment_size),
+      spare_segments_(spare_segments) {
   ring_->AddBeforeSubmitHook([this] { StartBatchIfIdle(); });
 }
 
@@ -64,6 +81,7 @@ SpoolWriter::~SpoolWriter() {
 
 absl::Status SpoolWriter::Open(uint64_t first_sequence) {
   next_sequence_ = first_sequence;
+  if (first_sequence_ == 0) first_sequence_ = first_sequence;
   if (mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
     return open_error_ = absl::UnavailableError(absl::StrCat(
                "cannot create spool directory ", dir_, ": ", strerror(errno)));
@@ -73,6 +91,7 @@ absl::Status SpoolWriter::Open(uint64_t first_sequence) {
     return open_error_ = absl::UnavailableError(absl::StrCat(
                "cannot open spool directory ", dir_, ": ", strerror(errno)));
   }
+  AdoptSpares();
   const std::string path = SegmentPath(dir_, next_sequence_);
   const int fd =
       open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -87,21 +106,81 @@ absl::Status SpoolWriter::Open(uint64_t first_sequence) {
     return open_error_ = absl::UnavailableError(absl::StrCat(
                "cannot sync spool directory ", dir_, ": ", strerror(error)));
   }
-  UseSegment(fd);
+  UseSegment(fd, /*reused_file=*/false);
   return absl::OkStatus();
 }
 
-void SpoolWriter::UseSegment(int fd) {
+void SpoolWriter::AdoptSpares() {
+  DIR* handle = fdopendir(dup(dir_fd_));
+  if (handle == nullptr) return;
+  std::vector<uint64_t> found;
+  while (const dirent* entry = readdir(handle)) {
+    if (std::optional<uint64_t> spare = ParseSpareFileName(entry->d_name)) {
+      found.push_back(*spare);
+    }
+  }
+  closedir(handle);
+  std::sort(found.begin(), found.end());
+  for (uint64_t spare : found) {
+    if (spares_.size() < spare_segments_) {
+      spares_.push_back(spare);
+    } else {
+      unlink(SparePath(dir_, spare).c_str());
+    }
+  }
+}
+
+void SpoolWriter::UseSegment(int fd, bool reused_file) {
   fd_ = fd;
+  reused_file_ = reused_file;
   sequence_ = next_sequence_++;
   end_ = 0;
   open_error_ = absl::OkStatus();
   if (on_segment_opened_) on_segment_opened_(sequence_);
 }
 
+namespace {
+
+// Returns the frame header of every record in `parts`, or InvalidArgument
+// when the parts are not whole records, each header inside one part.
+absl::StatusOr<std::vector<char*>> FindHeaders(
+    const std::vector<iovec>& parts) {
+  std::vector<char*> headers;
+  uint64_t next_record = 0;  // offset in the concatenated parts
+  uint64_t part_start = 0;
+  for (const iovec& part : parts) {
+    const uint64_t part_end = part_start + part.iov_len;
+    while (next_record >= part_start && next_record < part_end) {
+      char* header =
+          static_cast<char*>(part.iov_base) + (next_record - part_start);
+      const absl::StatusOr<FrameHeader> decoded =
+          DecodeFrameHeader(std::string_view(header, part_end - next_record));
+      if (!decoded.ok() || decoded->legacy) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "spool append: no frame header at offset ", next_record, ": ",
+            decoded.ok() ? "legacy header" : decoded.status().message()));
+      }
+      headers.push_back(header);
+      next_record += decoded->framed_size();
+    }
+    part_start = part_end;
+  }
+  if (next_record != part_start) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("spool append: the last record ends at ", next_record,
+                     ", not at the end of the parts (", part_start, ")"));
+  }
+  return headers;
+}
+
+}  // namespace
+
 io::Task<absl::StatusOr<RecordLocation>> SpoolWriter::Append(
     std::vector<iovec> parts, Durability durability) {
+  absl::StatusOr<std::vector<char*>> headers = FindHeaders(parts);
+  if (!headers.ok()) co_return headers.status();
   Pending pending;
+  pending.headers = *std::move(headers);
   for (const iovec& part : parts) pending.length += part.iov_len;
   pending.parts = std::move(parts);
   queue_.push_back(&pending);
@@ -139,6 +218,9 @@ io::Task<void> SpoolWriter::WriteBatch(std::vector<Pending*> batch) {
   std::vector<iovec> iov;
   uint64_t offset = start;
   for (Pending* p : batch) {
+    for (char* header : p->headers) {
+      StampSegment(sequence_, reused_file_, header);
+    }
     iov.insert(iov.end(), p->parts.begin(), p->parts.end());
     p->result = RecordLocation{sequence_, offset, p->length};
     offset += p->length;
@@ -219,8 +301,12 @@ io::Task<absl::Status> SpoolWriter::NextSegment() {
     co_return status;
   }
   const std::string path = SegmentPath(dir_, next_sequence_);
-  const int fd = co_await ring_->OpenAt(
-      path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  int fd = co_await ReuseSpare(path);
+  const bool reused_file = fd >= 0;
+  if (fd < 0) {
+    fd = co_await ring_->OpenAt(path.c_str(),
+                                O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  }
   if (fd < 0) {
     LogError("", "spool event=segment_create_failed segment=", path,
              " error=", LogQuote(strerror(-fd)));
@@ -239,12 +325,55 @@ io::Task<absl::Status> SpoolWriter::NextSegment() {
     co_return open_error_;
   }
   if (fd_ >= 0) co_await ring_->Close(fd_);
-  UseSegment(fd);
+  UseSegment(fd, reused_file);
   co_return absl::OkStatus();
 }
 
-io::Task<void> SpoolWriter::Remove(uint64_t sequence) {
+// Renames a spare file to `path` and opens it for writing. Returns the file
+// descriptor, or -1 when no spare is left or the rename or open failed;
+// the caller then creates a new file.
+io::Task<int> SpoolWriter::ReuseSpare(const std::string& path) {
+  while (!spares_.empty()) {
+    const std::string spare = SparePath(dir_, spares_.back());
+    spares_.pop_back();
+    const int renamed = co_await ring_->Rename(spare.c_str(), path.c_str());
+    if (renamed < 0) {
+      LogWarning("", "spool event=spare_reuse_failed spare=", spare,
+                 " error=", LogQuote(strerror(-renamed)));
+      continue;
+    }
+    const int fd =
+        co_await ring_->OpenAt(path.c_str(), O_WRONLY | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ++segments_reused_;
+      co_return fd;
+    }
+    LogWarning("", "spool event=spare_reuse_failed segment=", path,
+               " error=", LogQuote(strerror(-fd)));
+    // Without the file's old records in the way, a new file can take the
+    // name.
+    co_await ring_->Unlink(path.c_str());
+  }
+  co_return -1;
+}
+
+io::Task<void> SpoolWriter::Retire(uint64_t sequence) {
   const std::string path = SegmentPath(dir_, sequence);
+  if (sequence >= first_sequence_ && first_sequence_ != 0 &&
+      sequence != sequence_ &&
+      spares_.size() + spares_pending_ < spare_segments_) {
+    const std::string spare = SparePath(dir_, sequence);
+    ++spares_pending_;
+    const int renamed = co_await ring_->Rename(path.c_str(), spare.c_str());
+    --spares_pending_;
+    if (renamed == 0) {
+      spares_.push_back(sequence);
+      LogDebug("", "spool event=segment_spared segment=", path);
+      co_return;
+    }
+    LogWarning("", "spool event=segment_spare_failed segment=", path,
+               " error=", LogQuote(strerror(-renamed)));
+  }
   const int rc = co_await ring_->Unlink(path.c_str());
   if (rc < 0) {
     LogWarning("", "spool event=segment_remove_failed segment=", path,

@@ -261,5 +261,165 @@ TEST(SpoolWriter, AppendFailsUntilSpoolIsWritable) {
   EXPECT_EQ(codes[1], absl::StatusCode::kOk);
 }
 
+// Appends one message record with `body` and returns its location.
+io::Task<absl::StatusOr<RecordLocation>> AppendMessage(SpoolWriter* writer,
+                                                       std::string queue_id,
+                                                       std::string body) {
+  std::vector<iovec> body_iov = {{body.data(), body.size()}};
+  absl::StatusOr<std::string> prefix =
+      EncodeMessagePrefix(TestEnvelope(queue_id), body_iov);
+  std::vector<iovec> parts = {{prefix->data(), prefix->size()},
+                              {body.data(), body.size()}};
+  co_return co_await writer->Append(std::move(parts));
+}
+
+ino_t InodeOf(const std::string& path) {
+  struct stat info;
+  return stat(path.c_str(), &info) == 0 ? info.st_ino : 0;
+}
+
+bool Exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
+
+TEST(SpoolWriter, ReusesRetiredSegmentFile) {
+  io::Ring ring;
+  ASSERT_TRUE(ring.Init(64).ok());
+  const std::string dir = MakeTempDir();
+  // Every batch starts a new segment; one spare file is kept.
+  SpoolWriter writer(&ring, dir, 16, /*spare_segments=*/1);
+  ASSERT_TRUE(writer.Open(1).ok());
+  const std::string first = SegmentPath(dir, 1);
+  const std::string spare = dir + "/" + SpareFileName(1);
+  ino_t first_inode = 0;
+  bool spared = false;
+  std::vector<uint64_t> segments;
+  io::Spawn([](SpoolWriter* w, io::Ring* r, const std::string* first,
+               const std::string* spare, ino_t* first_inode, bool* spared,
+               std::vector<uint64_t>* segments) -> io::Task<void> {
+    absl::StatusOr<RecordLocation> old =
+        co_await AppendMessage(w, "OLD", std::string(5000, 'o'));
+    *first_inode = InodeOf(*first);
+    absl::StatusOr<RecordLocation> kept =
+        co_await AppendMessage(w, "KEPT", "k\r\n");
+    co_await w->Retire(1);
+    *spared = Exists(*spare) && !Exists(*first);
+    absl::StatusOr<RecordLocation> fresh =
+        co_await AppendMessage(w, "NEW", "n\r\n");
+    for (const auto* location : {&old, &kept, &fresh}) {
+      segments->push_back(location->ok() ? (*location)->segment : 0);
+    }
+    r->Stop();
+  }(&writer, &ring, &first, &spare, &first_inode, &spared, &segments));
+  ring.Run();
+  EXPECT_EQ(segments, (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_TRUE(spared);
+  EXPECT_EQ(writer.segments_reused(), 1u);
+  EXPECT_EQ(writer.spare_count(), 0u);
+  EXPECT_FALSE(Exists(spare));
+  // Segment 3 is the first segment's file, written over from the start.
+  EXPECT_NE(first_inode, 0u);
+  EXPECT_EQ(InodeOf(SegmentPath(dir, 3)), first_inode);
+  absl::StatusOr<RecoveredSpool> recovered = RecoverDirectory(dir);
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  std::vector<std::string> queue_ids;
+  for (const RecoveredMessage& message : recovered->messages) {
+    queue_ids.push_back(message.envelope.queue_id);
+  }
+  EXPECT_EQ(queue_ids, (std::vector<std::string>{"KEPT", "NEW"}));
+  EXPECT_TRUE(recovered->skipped.empty());
+  EXPECT_TRUE(recovered->cuts.empty());
+  ASSERT_EQ(recovered->segments.size(), 2u);
+  EXPECT_LT(recovered->segments[1].valid_size,
+            recovered->segments[1].file_size);
+}
+
+TEST(SpoolWriter, DeletesSegmentsItDidNotCreateOrHasNoRoomFor) {
+  io::Ring ring;
+  ASSERT_TRUE(ring.Init(64).ok());
+  const std::string dir = MakeTempDir();
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  // Segment 3 is left from before the writer opened at segment 5.
+  const std::string older = SegmentPath(dir, 3);
+  close(open(older.c_str(), O_CREAT | O_WRONLY, 0600));
+  SpoolWriter writer(&ring, dir, 16, /*spare_segments=*/1);
+  ASSERT_TRUE(writer.Open(5).ok());
+  io::Spawn([](SpoolWriter* w, io::Ring* r) -> io::Task<void> {
+    co_await AppendMessage(w, "A", "a\r\n");
+    co_await AppendMessage(w, "B", "b\r\n");
+    co_await AppendMessage(w, "C", "c\r\n");
+    co_await w->Retire(3);
+    co_await w->Retire(5);
+    co_await w->Retire(6);
+    r->Stop();
+  }(&writer, &ring));
+  ring.Run();
+  EXPECT_FALSE(Exists(older));
+  EXPECT_FALSE(Exists(dir + "/" + SpareFileName(3)));
+  EXPECT_TRUE(Exists(dir + "/" + SpareFileName(5)));
+  EXPECT_FALSE(Exists(SegmentPath(dir, 6)));
+  EXPECT_FALSE(Exists(dir + "/" + SpareFileName(6)));
+  EXPECT_EQ(writer.spare_count(), 1u);
+}
+
+TEST(SpoolWriter, OpenTakesSpareFilesUpToItsLimit) {
+  io::Ring ring;
+  ASSERT_TRUE(ring.Init(16).ok());
+  const std::string dir = MakeTempDir();
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  for (uint64_t sequence : {2, 3, 4}) {
+    const std::string path = dir + "/" + SpareFileName(sequence);
+    close(open(path.c_str(), O_CREAT | O_WRONLY, 0600));
+  }
+  SpoolWriter writer(&ring, dir, 1 << 20, /*spare_segments=*/2);
+  ASSERT_TRUE(writer.Open(9).ok());
+  EXPECT_EQ(writer.spare_count(), 2u);
+  int left = 0;
+  for (uint64_t sequence : {2, 3, 4}) {
+    left += Exists(dir + "/" + SpareFileName(sequence)) ? 1 : 0;
+  }
+  EXPECT_EQ(left, 2);
+}
+
+TEST(SpoolWriter, StampsEveryRecordOfOneAppend) {
+  io::Ring ring;
+  ASSERT_TRUE(ring.Init(16).ok());
+  const std::string dir = MakeTempDir();
+  SpoolWriter writer(&ring, dir, 1 << 20);
+  ASSERT_TRUE(writer.Open(4).ok());
+  absl::Status bad_parts;
+  io::Spawn([](SpoolWriter* w, io::Ring* r,
+               absl::Status* bad_parts) -> io::Task<void> {
+    co_await AppendMessage(w, "M1", "m\r\n");
+    // Three outcome records in one append, as a delivery job writes them.
+    std::vector<std::string> records;
+    for (uint32_t i = 0; i < 3; ++i) {
+      Outcome outcome;
+      outcome.queue_id = "M1";
+      outcome.recipient_index = 0;
+      outcome.state = i == 2 ? Outcome::kDelivered : Outcome::kDeferred;
+      outcome.attempts = i + 1;
+      records.push_back(EncodeOutcome(outcome));
+    }
+    std::vector<iovec> parts;
+    for (std::string& record : records) {
+      parts.push_back({record.data(), record.size()});
+    }
+    co_await w->Append(std::move(parts));
+    std::string not_a_record = "not a spool record";
+    std::vector<iovec> bad = {{not_a_record.data(), not_a_record.size()}};
+    absl::StatusOr<RecordLocation> refused = co_await w->Append(std::move(bad));
+    *bad_parts = refused.status();
+    r->Stop();
+  }(&writer, &ring, &bad_parts));
+  ring.Run();
+  EXPECT_TRUE(absl::IsInvalidArgument(bad_parts)) << bad_parts;
+  absl::StatusOr<RecoveredSpool> recovered = RecoverDirectory(dir);
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  // The last of the three outcomes makes the message final.
+  EXPECT_TRUE(recovered->messages.empty());
+  EXPECT_EQ(recovered->stats.outcome_records, 3u);
+  EXPECT_TRUE(recovered->skipped.empty());
+  EXPECT_TRUE(recovered->cuts.empty());
+}
+
 }  // namespace
 }  // namespace ferry::spool
