@@ -216,7 +216,8 @@ void AddSpoolMetrics(const Workers& workers, const std::string& spool_dir,
   if (spool_dir.empty()) return;
   const SpoolUsage usage = MeasureSpool(spool_dir);
   AddGauge("ferry_spool_segment_bytes",
-           "Size of the spool's segment files, measured at scrape time.",
+           "Size of the spool's segment files, spare ones included, "
+           "measured at scrape time.",
            static_cast<double>(usage.segment_bytes), out);
   if (!usage.filesystem_known) return;
   AddGauge("ferry_spool_filesystem_free_bytes",

@@ -23,8 +23,8 @@ bool IsWorkerDirectoryName(std::string_view name) {
   return true;
 }
 
-// Returns the total size of the segment files in the directory `dir_fd`.
-// Takes ownership of `dir_fd`.
+// Returns the total size of the segment files, spare ones included, in the
+// directory `dir_fd`. Takes ownership of `dir_fd`.
 uint64_t SegmentBytes(int dir_fd) {
   DIR* dir = fdopendir(dir_fd);
   if (dir == nullptr) {
@@ -33,7 +33,10 @@ uint64_t SegmentBytes(int dir_fd) {
   }
   uint64_t total = 0;
   while (const dirent* entry = readdir(dir)) {
-    if (!spool::ParseSegmentFileName(entry->d_name).has_value()) continue;
+    if (!spool::ParseSegmentFileName(entry->d_name).has_value() &&
+        !spool::ParseSpareFileName(entry->d_name).has_value()) {
+      continue;
+    }
     struct stat info;
     if (fstatat(dirfd(dir), entry->d_name, &info, AT_SYMLINK_NOFOLLOW) == 0 &&
         S_ISREG(info.st_mode)) {

@@ -10,8 +10,8 @@
 namespace ferry::metrics {
 
 struct SpoolUsage {
-  // Sum of the sizes (st_size) of the segment files in every worker
-  // directory ("w0", "w1", ...) of the spool directory.
+  // Sum of the sizes (st_size) of the segment files, spare ones included,
+  // in every worker directory ("w0", "w1", ...) of the spool directory.
   uint64_t segment_bytes = 0;
   // False when statvfs() failed; the two fields below are then 0.
   bool filesystem_known = false;

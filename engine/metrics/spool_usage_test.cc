@@ -38,7 +38,8 @@ TEST_F(SpoolUsageTest, SumsSegmentsOfEveryWorker) {
   WriteFile("w0/" + spool::SegmentFileName(1), 100);
   WriteFile("w0/" + spool::SegmentFileName(2), 50);
   WriteFile("w1/" + spool::SegmentFileName(1), 7);
-  EXPECT_EQ(MeasureSpool(dir_).segment_bytes, 157u);
+  WriteFile("w1/" + spool::SpareFileName(3), 1000);
+  EXPECT_EQ(MeasureSpool(dir_).segment_bytes, 1157u);
 }
 
 TEST_F(SpoolUsageTest, IgnoresOtherFiles) {

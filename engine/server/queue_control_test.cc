@@ -103,7 +103,7 @@ class QueueControlTest : public testing::Test {
       absl::StatusOr<std::string> prefix =
           spool::EncodeMessagePrefix(envelope, iov);
       ASSERT_TRUE(prefix.ok()) << prefix.status();
-      spool::StampSegment(1, /*reused_file=*/false, prefix->data());
+      spool::StampSegment({.sequence = 1, .nonce = 0x5eed}, prefix->data());
       bytes += *prefix + body;
     }
     std::ofstream out(absl::StrCat(dir, "/", spool::SegmentFileName(1)),

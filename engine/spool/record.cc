@@ -28,6 +28,7 @@ constexpr uint32_t kCheckMask = (1u << (8 * kCheckSize)) - 1;
 constexpr size_t kSizeOffset = 8;
 constexpr size_t kCrcOffset = 12;
 constexpr size_t kSegmentOffset = 16;
+constexpr size_t kNonceOffset = 24;
 constexpr uint64_t kReusedFileBit = uint64_t{1} << 63;
 // The magic numbers differ only in their last byte on disk.
 constexpr size_t kMagicSize = 4;
@@ -89,6 +90,16 @@ void PutCheck(uint32_t check, char* header) {
   }
 }
 
+// Returns the stamp in the kFrameHeaderSize bytes at `header`.
+SegmentStamp GetStamp(const char* header) {
+  const uint64_t field = GetFixed64(header + kSegmentOffset);
+  SegmentStamp stamp;
+  stamp.sequence = field & ~kReusedFileBit;
+  stamp.reused_file = (field & kReusedFileBit) != 0;
+  stamp.nonce = GetFixed64(header + kNonceOffset);
+  return stamp;
+}
+
 // Returns true iff `header`, of which at least kMagicSize bytes are known,
 // starts with the legacy magic number.
 bool IsLegacyMagic(const char* header) {
@@ -112,7 +123,9 @@ void FillFrameHeader(RecordType type, uint32_t payload_size, uint32_t crc,
   header.append(kCheckSize, '\0');
   PutFixed32(&header, payload_size);
   PutFixed32(&header, crc);
-  PutFixed64(&header, 0);  // the segment, stamped by the writer
+  // The segment field and the nonce, which the writer stamps.
+  PutFixed64(&header, 0);
+  PutFixed64(&header, 0);
   PutCheck(HeaderCheck(header.data(), kFrameHeaderSize), header.data());
   out->replace(0, kFrameHeaderSize, header);
 }
@@ -423,10 +436,12 @@ std::string EncodeOutcome(const Outcome& outcome) {
   return out;
 }
 
-void StampSegment(uint64_t segment, bool reused_file, char* header) {
-  const uint64_t field = segment | (reused_file ? kReusedFileBit : 0);
+void StampSegment(const SegmentStamp& stamp, char* header) {
+  const uint64_t field =
+      stamp.sequence | (stamp.reused_file ? kReusedFileBit : 0);
   for (size_t i = 0; i < 8; ++i) {
     header[kSegmentOffset + i] = static_cast<char>(field >> (8 * i));
+    header[kNonceOffset + i] = static_cast<char>(stamp.nonce >> (8 * i));
   }
   PutCheck(HeaderCheck(header, kFrameHeaderSize), header);
 }
@@ -451,11 +466,7 @@ absl::StatusOr<FrameHeader> DecodeFrameHeader(std::string_view buf) {
   header.type = static_cast<RecordType>(bytes[kTypeOffset]);
   header.payload_size = GetFixed32(bytes.data() + kSizeOffset);
   header.crc = GetFixed32(bytes.data() + kCrcOffset);
-  if (!header.legacy) {
-    const uint64_t field = GetFixed64(bytes.data() + kSegmentOffset);
-    header.segment = field & ~kReusedFileBit;
-    header.reused_file = (field & kReusedFileBit) != 0;
-  }
+  if (!header.legacy) header.stamp = GetStamp(bytes.data());
   return header;
 }
 
@@ -475,8 +486,7 @@ absl::StatusOr<DecodedRecord> DecodeRecord(std::string_view buf) {
   DecodedRecord record;
   record.type = header->type;
   record.framed_size = header->framed_size();
-  record.segment = header->segment;
-  record.reused_file = header->reused_file;
+  record.stamp = header->stamp;
   record.legacy = header->legacy;
   const absl::Status status =
       DecodePayload(record.type, payload, header->header_size(), &record);
@@ -502,11 +512,7 @@ absl::StatusOr<DecodedRecord> DecodeDamagedRecord(std::string_view buf) {
   record.type = static_cast<RecordType>(type);
   record.framed_size = buf.size();
   record.legacy = header_size == kLegacyFrameHeaderSize;
-  if (!record.legacy) {
-    const uint64_t field = GetFixed64(buf.data() + kSegmentOffset);
-    record.segment = field & ~kReusedFileBit;
-    record.reused_file = (field & kReusedFileBit) != 0;
-  }
+  if (!record.legacy) record.stamp = GetStamp(buf.data());
   const absl::Status status =
       DecodePayload(record.type, buf.substr(header_size), header_size, &record);
   if (!status.ok()) return status;

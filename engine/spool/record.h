@@ -2,34 +2,39 @@
 // one delivery attempt are framed in a segment file. Pure encoding and
 // decoding with no I/O, so any thread may call these functions.
 //
-// A segment is a sequence of records. Each record is a 24-byte frame header
+// A segment is a sequence of records. Each record is a 32-byte frame header
 // followed by its payload:
 //
 //   offset  size  field
 //   0       4     magic 0x32595246 (the bytes "FRY2" on disk)
 //   4       1     record type (RecordType)
-//   5       3     header check: the low 24 bits of the CRC-32C of the 24
+//   5       3     header check: the low 24 bits of the CRC-32C of the 32
 //                 header bytes, computed with these three bytes zero
 //   8       4     payload size in bytes
 //   12      4     CRC-32C of the payload
 //   16      8     segment field: bits 0-62 the sequence of the segment the
-//                 record was written to; bit 63 set when that segment's
-//                 file is a reused one
+//                 record was written to, and bit 63 set when that segment
+//                 was started in a reused file
+//   24      8     segment nonce: a random number chosen when the segment
+//                 was started, the same in all of its records
 //
 // The header check covers the size field. Recovery trusts the size of a
 // header that passes it, so it can skip a record whose payload is damaged
 // and tell a record cut short by an interrupted append from a damaged size.
 //
-// The segment field lets a spent segment file be reused for a later
-// segment without clearing it first: the records left from its earlier use
-// carry the old sequence, so recovery stops where the new ones end. Bit 63
-// marks records in a reused file, after which such bytes may follow.
-// Encoding leaves the field zero; the spool writer stamps each record with
+// The segment field and nonce let a spent segment file be reused for a
+// later segment without clearing it first. Recovery takes the nonce from
+// the record at offset 0, which the writer always writes first, and counts
+// only records with that sequence and nonce. The bytes left from the
+// file's earlier use, message bodies included, cannot pass for records of
+// the new segment, because senders cannot guess the nonce. Bit 63 marks a
+// segment whose last record such bytes may follow. Encoding
+// leaves both fields zero; the spool writer stamps each record with
 // StampSegment() once it knows the segment the record goes to.
 //
 // Records written before the segment field existed have a 16-byte header
 // with the magic 0x31595246 ("FRY1") and no segment field. They are still
-// decoded, with `segment` 0 and `legacy` set, and are never written.
+// decoded, with `legacy` set and a zero stamp, and are never written.
 //
 // Integers are little-endian. Strings are a varint (LEB128) length and then
 // the bytes. A message payload is the envelope, then `body_size` as a fixed
@@ -52,7 +57,7 @@
 namespace ferry::spool {
 
 inline constexpr uint32_t kRecordMagic = 0x32595246;
-inline constexpr size_t kFrameHeaderSize = 24;
+inline constexpr size_t kFrameHeaderSize = 32;
 // The header of records written before the segment field existed.
 inline constexpr uint32_t kLegacyRecordMagic = 0x31595246;
 inline constexpr size_t kLegacyFrameHeaderSize = 16;
@@ -143,22 +148,28 @@ absl::StatusOr<std::string> EncodeMessagePrefix(const Envelope& envelope,
 // REQUIRES: the encoded outcome is at most kMaxPayloadSize bytes.
 std::string EncodeOutcome(const Outcome& outcome);
 
-// Sets the segment field of the frame header at `header` to `segment`,
-// with bit 63 set when `reused_file`, and updates its header check. The
-// payload CRC does not cover the field, so the payload need not be read
-// again.
+// The segment a record was written to, as its frame header names it.
+struct SegmentStamp {
+  uint64_t sequence = 0;  // below 2^63
+  uint64_t nonce = 0;
+  bool reused_file = false;  // the segment was started in a reused file
+
+  friend bool operator==(const SegmentStamp&, const SegmentStamp&) = default;
+};
+
+// Writes `stamp` into the frame header at `header` and updates its header
+// check. The payload CRC does not cover the stamp, so the payload need not
+// be read again.
 // REQUIRES: `header` points at the kFrameHeaderSize bytes of a frame header
-// that EncodeMessagePrefix() or EncodeOutcome() returned, and `segment` is
-// below 2^63.
-void StampSegment(uint64_t segment, bool reused_file, char* header);
+// that EncodeMessagePrefix() or EncodeOutcome() returned.
+void StampSegment(const SegmentStamp& stamp, char* header);
 
 struct FrameHeader {
   RecordType type = RecordType::kMessage;
   uint32_t payload_size = 0;
   uint32_t crc = 0;
-  uint64_t segment = 0;      // 0 in a legacy header
-  bool reused_file = false;  // bit 63 of the segment field
-  bool legacy = false;       // a 16-byte header without the segment field
+  SegmentStamp stamp;    // zero in a legacy header
+  bool legacy = false;   // a 16-byte header without the stamp
 
   size_t header_size() const {
     return legacy ? kLegacyFrameHeaderSize : kFrameHeaderSize;
@@ -178,8 +189,7 @@ absl::StatusOr<FrameHeader> DecodeFrameHeader(std::string_view buf);
 struct DecodedRecord {
   RecordType type = RecordType::kMessage;
   size_t framed_size = 0;  // header and payload: where the next record starts
-  uint64_t segment = 0;    // the header's segment sequence; 0 when legacy
-  bool reused_file = false;
+  SegmentStamp stamp;      // zero when legacy
   bool legacy = false;
   Envelope envelope;       // set when type == kMessage
   Outcome outcome;         // set when type == kOutcome

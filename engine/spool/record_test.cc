@@ -168,7 +168,7 @@ TEST(RecordTest, OutcomeRoundTripEveryState) {
 TEST(RecordTest, FrameHeaderLayout) {
   const std::string record = EncodeOutcome(SampleOutcome());
   EXPECT_EQ(record.substr(0, 4), "FRY2");
-  EXPECT_EQ(record.substr(16, 8), std::string(8, '\0'));  // not stamped
+  EXPECT_EQ(record.substr(16, 16), std::string(16, '\0'));  // not stamped
   EXPECT_EQ(record[4], static_cast<char>(RecordType::kOutcome));
   EXPECT_EQ(StoredCheck(record), ExpectedCheck(record));
   absl::StatusOr<FrameHeader> header = DecodeFrameHeader(record);
@@ -486,20 +486,20 @@ TEST(RecordTest, EarlierOutcomeRecordDecodes) {
 TEST(RecordTest, StampSegmentKeepsRecordValid) {
   const Envelope envelope = SampleEnvelope();
   std::string record = EncodeMessage(envelope, "body\r\n");
-  StampSegment(0x1234, /*reused_file=*/false, record.data());
+  const SegmentStamp stamp = {.sequence = 0x1234, .nonce = ~uint64_t{0} - 5};
+  StampSegment(stamp, record.data());
   absl::StatusOr<DecodedRecord> decoded = DecodeRecord(record);
   ASSERT_TRUE(decoded.ok()) << decoded.status();
-  EXPECT_EQ(decoded->segment, 0x1234u);
-  EXPECT_FALSE(decoded->reused_file);
+  EXPECT_EQ(decoded->stamp, stamp);
   EXPECT_FALSE(decoded->legacy);
   EXPECT_EQ(decoded->envelope, envelope);
   EXPECT_EQ(record.substr(decoded->body_offset), "body\r\n");
 
-  StampSegment(7, /*reused_file=*/true, record.data());
+  const SegmentStamp reused = {.sequence = 7, .nonce = 9, .reused_file = true};
+  StampSegment(reused, record.data());
   absl::StatusOr<FrameHeader> header = DecodeFrameHeader(record);
   ASSERT_TRUE(header.ok()) << header.status();
-  EXPECT_EQ(header->segment, 7u);
-  EXPECT_TRUE(header->reused_file);
+  EXPECT_EQ(header->stamp, reused);
   EXPECT_EQ(StoredCheck(record), ExpectedCheck(record));
 }
 
@@ -524,7 +524,7 @@ TEST(RecordTest, LegacyRecordsDecode) {
   absl::StatusOr<DecodedRecord> decoded = DecodeRecord(message);
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_TRUE(decoded->legacy);
-  EXPECT_EQ(decoded->segment, 0u);
+  EXPECT_EQ(decoded->stamp, SegmentStamp());
   EXPECT_EQ(decoded->framed_size, message.size());
   EXPECT_EQ(decoded->envelope, envelope);
   EXPECT_EQ(message.substr(decoded->body_offset), "old\r\n");

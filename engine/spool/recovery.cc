@@ -215,49 +215,84 @@ constexpr std::string_view kMagicPrefix(kMagicPrefixBytes,
                                         sizeof(kMagicPrefixBytes));
 static_assert((kRecordMagic & 0xFFFFFF) == (kLegacyRecordMagic & 0xFFFFFF));
 
-// Returns true iff a record with `header` belongs to segment `sequence`:
-// it was written there, not left from the file's earlier use as another
-// segment. Legacy records carry no segment and were never written to a
-// reused file.
-bool WrittenTo(const FrameHeader& header, uint64_t sequence) {
-  return header.legacy || header.segment == sequence;
-}
+// The rule for the records that belong to the segment being read. The
+// record at offset 0, which the writer always writes first, decides: a
+// legacy record makes the file a legacy one, and a stamped record with the
+// segment's own sequence gives the nonce that every later record must
+// repeat.
+class SegmentIdentity {
+ public:
+  explicit SegmentIdentity(uint64_t sequence) : sequence_(sequence) {}
 
-enum class Found {
-  kNothing,     // no whole record that decodes
-  kRecord,      // a record written to this segment
-  kEarlierUse,  // a record left from the file's use as an earlier segment
+  // Learns the file's form from `first`, the header at offset 0. Returns
+  // false when `first` is a record of another segment: the file was
+  // renamed to this segment but nothing of it was written yet.
+  bool Learn(const FrameHeader& first) {
+    if (first.legacy) {
+      form_ = Form::kLegacy;
+      return true;
+    }
+    if (first.stamp.sequence != sequence_) return false;
+    form_ = Form::kStamped;
+    stamp_ = first.stamp;
+    return true;
+  }
+
+  // Returns true iff the record with `header` was written to this segment.
+  // Nothing belongs before Learn() succeeds.
+  bool Belongs(const FrameHeader& header) const {
+    switch (form_) {
+      case Form::kLegacy:
+        return header.legacy;
+      case Form::kStamped:
+        return !header.legacy && header.stamp == stamp_;
+      case Form::kUnknown:
+        return false;
+    }
+    return false;
+  }
+
+  // Returns true iff bytes from an earlier use may follow the records.
+  bool reused_file() const {
+    return form_ == Form::kStamped && stamp_.reused_file;
+  }
+
+ private:
+  enum class Form { kUnknown, kLegacy, kStamped };
+
+  uint64_t sequence_;
+  Form form_ = Form::kUnknown;
+  SegmentStamp stamp_;
 };
 
-// Says what starts at the position of `reader`. May move the buffer but
-// not the position.
-absl::StatusOr<Found> RecordDecodesAt(BlockReader* reader, uint64_t sequence,
-                                      size_t* framed_size) {
+// Returns true iff a whole record of the segment that `identity` describes
+// starts at the position of `reader`. May move the buffer but not the
+// position.
+absl::StatusOr<bool> RecordDecodesAt(BlockReader* reader,
+                                     const SegmentIdentity& identity) {
   absl::StatusOr<std::string_view> bytes = reader->Peek(kFrameHeaderSize);
   if (!bytes.ok()) return bytes.status();
   const absl::StatusOr<FrameHeader> header = DecodeFrameHeader(*bytes);
-  if (!header.ok() || header->framed_size() > reader->remaining()) {
-    return Found::kNothing;
+  if (!header.ok() || !identity.Belongs(*header) ||
+      header->framed_size() > reader->remaining()) {
+    return false;
   }
   bytes = reader->Peek(header->framed_size());
   if (!bytes.ok()) return bytes.status();
-  if (!DecodeRecord(*bytes).ok()) return Found::kNothing;
-  *framed_size = header->framed_size();
-  return WrittenTo(*header, sequence) ? Found::kRecord : Found::kEarlierUse;
+  return DecodeRecord(*bytes).ok();
 }
 
-// Moves `reader` forward to the next offset where a whole record of
-// segment `sequence` decodes and returns true, or to the end of the file
-// and returns false. Only offsets that start with a magic number are
-// decoded. Sets `*saw_earlier_use` when a record left from the file's
-// earlier use decoded on the way; the search steps over such a record by
-// its size.
+// Moves `reader` forward to the next offset where a whole record of the
+// segment that `identity` describes decodes and returns true, or to the end
+// of the file and returns false. Only offsets that start with a magic
+// number are decoded.
 // NOTE: when a frame header is damaged, the search runs through that
 // record's own payload, so a copy of a record inside a message body would
-// be taken for a real one. Only a damaged header starts a search, because
-// a record with a valid header is skipped by its size.
-absl::StatusOr<bool> FindNextRecord(BlockReader* reader, uint64_t sequence,
-                                    bool* saw_earlier_use) {
+// be taken for a real one if it repeated the segment's nonce, which
+// senders cannot know. Only a damaged header starts a search, because a
+// record with a valid header is skipped by its size.
+absl::StatusOr<bool> FindNextRecord(BlockReader* reader,
+                                    const SegmentIdentity& identity) {
   while (true) {
     absl::StatusOr<std::string_view> block = reader->PeekBlock();
     if (!block.ok()) return block.status();
@@ -272,21 +307,10 @@ absl::StatusOr<bool> FindNextRecord(BlockReader* reader, uint64_t sequence,
       continue;
     }
     reader->Advance(found);
-    size_t framed_size = 0;
-    absl::StatusOr<Found> decodes =
-        RecordDecodesAt(reader, sequence, &framed_size);
+    absl::StatusOr<bool> decodes = RecordDecodesAt(reader, identity);
     if (!decodes.ok()) return decodes.status();
-    switch (*decodes) {
-      case Found::kRecord:
-        return true;
-      case Found::kEarlierUse:
-        *saw_earlier_use = true;
-        reader->Advance(framed_size);
-        break;
-      case Found::kNothing:
-        reader->Advance(1);
-        break;
-    }
+    if (*decodes) return true;
+    reader->Advance(1);
   }
 }
 
@@ -342,8 +366,8 @@ class DirectoryScan {
   // from the file's earlier use follow instead, it was the end of an
   // interrupted write, so it becomes the segment's cut.
   std::optional<SkippedRecord> pending_skip_;
-  // Whether a record of the segment being read marks its file as reused.
-  bool reused_file_ = false;
+  // Which records belong to the segment being read.
+  SegmentIdentity identity_{0};
 };
 
 absl::Status DirectoryScan::ScanSegment(uint64_t sequence,
@@ -359,7 +383,7 @@ absl::Status DirectoryScan::ScanSegment(uint64_t sequence,
   segment.path = path;
   segment.file_size = static_cast<uint64_t>(info.st_size);
   BlockReader reader(fd, path, segment.file_size, options_.read_block_size);
-  reused_file_ = false;
+  identity_ = SegmentIdentity(sequence);
   absl::Status status = ScanRecords(&reader, &segment);
   FlushPendingSkip();
   if (!status.ok()) return status;
@@ -374,11 +398,14 @@ absl::Status DirectoryScan::ScanRecords(BlockReader* reader,
     if (!bytes.ok()) return bytes.status();
     if (bytes->empty()) return absl::OkStatus();
     const absl::StatusOr<FrameHeader> header = DecodeFrameHeader(*bytes);
-    if (header.ok() && !WrittenTo(*header, segment->sequence)) {
+    if (header.ok() && reader->offset() == 0 && !identity_.Learn(*header)) {
       EndAtEarlierUse(reader, segment);
       return absl::OkStatus();
     }
-    if (header.ok() && header->reused_file) reused_file_ = true;
+    if (header.ok() && !identity_.Belongs(*header)) {
+      EndAtEarlierUse(reader, segment);
+      return absl::OkStatus();
+    }
     if (header.ok() || IsTruncated(header.status())) FlushPendingSkip();
     absl::Status status = absl::OkStatus();
     if (header.ok() && header->framed_size() <= reader->remaining()) {
@@ -433,13 +460,11 @@ absl::Status DirectoryScan::Resynchronize(BlockReader* reader,
                                           RecoveredSegment* segment) {
   const uint64_t start = reader->offset();
   reader->Advance(1);
-  bool saw_earlier_use = false;
-  absl::StatusOr<bool> found =
-      FindNextRecord(reader, segment->sequence, &saw_earlier_use);
+  absl::StatusOr<bool> found = FindNextRecord(reader, identity_);
   if (!found.ok()) return found.status();
   const uint64_t end = reader->offset();
   reader->Seek(start);
-  if (!*found && (saw_earlier_use || reused_file_)) {
+  if (!*found && identity_.reused_file()) {
     EndAtEarlierUse(reader, segment);
     return absl::OkStatus();
   }

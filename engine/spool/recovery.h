@@ -11,11 +11,14 @@
 // no such record after it is the segment's tail, which the caller may cut.
 //
 // A segment file may be a reused one (see SpareFileName), so after its own
-// records come the bytes left from its earlier use. A record of another
-// segment ends the segment, and so do bytes that no record of the segment
-// follows when its records mark the file as reused. Neither is damage. A
-// damaged record just before that end is an interrupted write, cut as
-// kTornOverwrite.
+// records come the bytes left from its earlier use. The record at offset 0
+// names the segment and its nonce (see record.h), and only records that
+// repeat both belong to the segment. Any other record ends the segment,
+// and so does damage that no record of the segment follows when the file
+// is marked as reused. Neither is damage. A damaged record just before
+// that end is an interrupted write, cut as kTornOverwrite. A damaged
+// record at offset 0 leaves the nonce unknown, so nothing of that segment
+// is recovered and the whole file is its cut.
 // NOTE: damage that destroys the last records of a reused file therefore
 // looks like its normal end and is not reported.
 //

@@ -72,7 +72,9 @@ Outcome MakeOutcome(const std::string& queue_id, uint32_t recipient,
 class SegmentBuilder {
  public:
   explicit SegmentBuilder(uint64_t sequence = 1, bool reused_file = false)
-      : sequence_(sequence), reused_file_(reused_file) {}
+      : stamp_{.sequence = sequence,
+               .nonce = sequence * 0x9E3779B97F4A7C15,
+               .reused_file = reused_file} {}
 
   // Appends a message record and returns the offset where it starts.
   size_t AddMessage(const Envelope& envelope, std::string body) {
@@ -80,7 +82,7 @@ class SegmentBuilder {
     const std::vector<iovec> iovecs = {{body.data(), body.size()}};
     absl::StatusOr<std::string> prefix = EncodeMessagePrefix(envelope, iovecs);
     EXPECT_TRUE(prefix.ok()) << prefix.status();
-    StampSegment(sequence_, reused_file_, prefix->data());
+    StampSegment(stamp_, prefix->data());
     bytes_ += *prefix;
     bytes_ += body;
     return start;
@@ -89,7 +91,7 @@ class SegmentBuilder {
   size_t AddOutcome(const Outcome& outcome) {
     const size_t start = bytes_.size();
     std::string record = EncodeOutcome(outcome);
-    StampSegment(sequence_, reused_file_, record.data());
+    StampSegment(stamp_, record.data());
     bytes_ += record;
     return start;
   }
@@ -100,15 +102,17 @@ class SegmentBuilder {
   // which must be the builder's own.
   void Write(const std::string& dir, uint64_t sequence,
              size_t size = std::string::npos) const {
-    EXPECT_EQ(sequence, sequence_);
+    EXPECT_EQ(sequence, stamp_.sequence);
     std::ofstream out(absl::StrCat(dir, "/", SegmentFileName(sequence)),
                       std::ios::binary | std::ios::trunc);
     out << std::string_view(bytes_).substr(0, size);
   }
 
+  // The stamp of the records added from now on.
+  SegmentStamp& stamp() { return stamp_; }
+
  private:
-  uint64_t sequence_;
-  bool reused_file_;
+  SegmentStamp stamp_;
   std::string bytes_;
 };
 
@@ -874,6 +878,15 @@ TEST(RecoveryTest, RandomFlipsLoseOnlyTouchedRecords) {
     const size_t block = blocks[round % 4];
     const RecoveredSpool spool =
         Recover(dir.path(), {.read_block_size = block});
+    // The first header gives the segment's nonce. Without it nothing of
+    // the segment is recovered, and the whole file is the cut.
+    if (segment.bytes().compare(0, kFrameHeaderSize, original, 0,
+                                kFrameHeaderSize) != 0) {
+      EXPECT_TRUE(spool.messages.empty()) << "round " << round;
+      ASSERT_EQ(spool.cuts.size(), 1u) << "round " << round;
+      EXPECT_EQ(spool.cuts[0].offset, 0u) << "round " << round;
+      continue;
+    }
     std::map<std::string, const RecoveredMessage*> found;
     for (const RecoveredMessage& message : spool.messages) {
       found[message.envelope.queue_id] = &message;
@@ -1045,15 +1058,17 @@ TEST_F(ReusedFileTest, DamageBeforeLaterRecordsIsStillSkipped) {
 }
 
 TEST_F(ReusedFileTest, DamagedHeaderBeforeLaterRecordsIsStillSkipped) {
+  later_.AddMessage(MakeEnvelope("NEW0", 1), std::string(100, 'o'));
   const size_t damaged =
       later_.AddMessage(MakeEnvelope("NEW1", 1), std::string(100, 'n'));
   later_.AddMessage(MakeEnvelope("NEW2", 1), std::string(100, 'm'));
   later_.bytes()[damaged + 9] ^= 0x01;  // the size field
   WriteFile(SegmentPath(), Overwrite(earlier_.bytes(), later_.bytes()));
   const RecoveredSpool spool = Recover(dir_.path());
-  ASSERT_EQ(spool.messages.size(), 1u);
-  EXPECT_EQ(spool.messages[0].envelope.queue_id, "NEW2");
+  ASSERT_EQ(spool.messages.size(), 2u);
+  EXPECT_EQ(spool.messages[1].envelope.queue_id, "NEW2");
   ASSERT_EQ(spool.skipped.size(), 1u);
+  EXPECT_EQ(spool.skipped[0].offset, damaged);
   EXPECT_EQ(spool.skipped[0].reason, SkipReason::kUnframedBytes);
   EXPECT_TRUE(spool.cuts.empty());
 }
@@ -1107,6 +1122,61 @@ TEST(SpareFileNameTest, ParseRoundTripAndRejectsSegments) {
   EXPECT_EQ(ParseSpareFileName(SpareFileName(0x1a2b)), 0x1a2bu);
   EXPECT_EQ(ParseSpareFileName(SegmentFileName(0x1a2b)), std::nullopt);
   EXPECT_EQ(ParseSegmentFileName(SpareFileName(0x1a2b)), std::nullopt);
+}
+
+TEST_F(ReusedFileTest, PlantedRecordsInOldBodiesAreIgnored) {
+  // A sender's body full of records that claim segment 9: legacy ones and
+  // stamped ones with a guessed nonce. The new records end inside it.
+  SegmentBuilder planted(9, /*reused_file=*/true);
+  planted.stamp().nonce = 12345;
+  std::string body;
+  for (int i = 0; i < 40; ++i) {
+    SegmentBuilder legacy(9);
+    legacy.AddMessage(MakeEnvelope(absl::StrCat("FAKE", i), 1), "x\r\n");
+    body += ToLegacy(legacy.bytes());
+    planted.AddMessage(MakeEnvelope(absl::StrCat("FAKE", i), 1), "x\r\n");
+  }
+  body += planted.bytes();
+  SegmentBuilder earlier(5, /*reused_file=*/true);
+  earlier.AddMessage(MakeEnvelope("OLD1", 1), body);
+  later_.AddMessage(MakeEnvelope("NEW1", 1), std::string(100, 'n'));
+  ASSERT_LT(later_.bytes().size() + 200, earlier.bytes().size());
+  WriteFile(SegmentPath(), Overwrite(earlier.bytes(), later_.bytes()));
+  const RecoveredSpool spool = Recover(dir_.path());
+  ASSERT_EQ(spool.messages.size(), 1u);
+  EXPECT_EQ(spool.messages[0].envelope.queue_id, "NEW1");
+  EXPECT_EQ(spool.stats.message_records, 1u);
+  EXPECT_TRUE(spool.skipped.empty());
+  EXPECT_TRUE(spool.cuts.empty());
+}
+
+TEST_F(ReusedFileTest, SameSequenceOtherNonceIsEarlierUse) {
+  // The file held an earlier segment 9 whose records carry another nonce.
+  SegmentBuilder earlier(9, /*reused_file=*/true);
+  earlier.stamp().nonce = 777;
+  earlier.AddMessage(MakeEnvelope("OLD1", 1), "a\r\n");
+  earlier.AddMessage(MakeEnvelope("OLD2", 1), std::string(3000, 'b'));
+  later_.AddMessage(MakeEnvelope("NEW1", 1), "n\r\n");
+  WriteFile(SegmentPath(), Overwrite(earlier.bytes(), later_.bytes()));
+  const RecoveredSpool spool = Recover(dir_.path());
+  ASSERT_EQ(spool.messages.size(), 1u);
+  EXPECT_EQ(spool.messages[0].envelope.queue_id, "NEW1");
+  EXPECT_TRUE(spool.skipped.empty());
+  EXPECT_TRUE(spool.cuts.empty());
+}
+
+TEST(RecoveryTest, DamagedFirstRecordRecoversNothingOfSegment) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 1), "a\r\n");
+  segment.AddMessage(MakeEnvelope("Q2", 1), "b\r\n");
+  segment.bytes()[9] ^= 0x01;  // the first record's size field
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  EXPECT_TRUE(spool.messages.empty());
+  ASSERT_EQ(spool.cuts.size(), 1u);
+  EXPECT_EQ(spool.cuts[0].offset, 0u);
+  EXPECT_EQ(spool.cuts[0].reason, CutReason::kCorruptTail);
 }
 
 }  // namespace

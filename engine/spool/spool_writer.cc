@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -63,6 +65,15 @@ std::string SparePath(const std::string& dir, uint64_t sequence) {
   return absl::StrCat(dir, "/", SpareFileName(sequence));
 }
 
+// Returns 64 random bits from the kernel, or, should getrandom() fail,
+// bits that still differ from one call to the next.
+uint64_t RandomNonce() {
+  uint64_t nonce = 0;
+  if (getrandom(&nonce, sizeof(nonce), 0) == sizeof(nonce)) return nonce;
+  static uint64_t calls = 0;
+  return absl::HashOf(absl::GetCurrentTimeNanos(), getpid(), ++calls);
+}
+
 }  // namespace
 
 SpoolWriter::SpoolWriter(io::Ring* ring, std::string dir, uint64_t segment_size,
@@ -81,7 +92,6 @@ SpoolWriter::~SpoolWriter() {
 
 absl::Status SpoolWriter::Open(uint64_t first_sequence) {
   next_sequence_ = first_sequence;
-  if (first_sequence_ == 0) first_sequence_ = first_sequence;
   if (mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
     return open_error_ = absl::UnavailableError(absl::StrCat(
                "cannot create spool directory ", dir_, ": ", strerror(errno)));
@@ -92,6 +102,7 @@ absl::Status SpoolWriter::Open(uint64_t first_sequence) {
                "cannot open spool directory ", dir_, ": ", strerror(errno)));
   }
   AdoptSpares();
+  if (first_sequence_ == 0) first_sequence_ = next_sequence_;
   const std::string path = SegmentPath(dir_, next_sequence_);
   const int fd =
       open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -122,6 +133,8 @@ void SpoolWriter::AdoptSpares() {
   closedir(handle);
   std::sort(found.begin(), found.end());
   for (uint64_t spare : found) {
+    // New segments never take a number that a spare file's records carry.
+    next_sequence_ = std::max(next_sequence_, spare + 1);
     if (spares_.size() < spare_segments_) {
       spares_.push_back(spare);
     } else {
@@ -132,8 +145,8 @@ void SpoolWriter::AdoptSpares() {
 
 void SpoolWriter::UseSegment(int fd, bool reused_file) {
   fd_ = fd;
-  reused_file_ = reused_file;
   sequence_ = next_sequence_++;
+  stamp_ = SegmentStamp{sequence_, RandomNonce(), reused_file};
   end_ = 0;
   open_error_ = absl::OkStatus();
   if (on_segment_opened_) on_segment_opened_(sequence_);
@@ -219,7 +232,7 @@ io::Task<void> SpoolWriter::WriteBatch(std::vector<Pending*> batch) {
   uint64_t offset = start;
   for (Pending* p : batch) {
     for (char* header : p->headers) {
-      StampSegment(sequence_, reused_file_, header);
+      StampSegment(stamp_, header);
     }
     iov.insert(iov.end(), p->parts.begin(), p->parts.end());
     p->result = RecordLocation{sequence_, offset, p->length};
@@ -358,14 +371,25 @@ io::Task<int> SpoolWriter::ReuseSpare(const std::string& path) {
 }
 
 io::Task<void> SpoolWriter::Retire(uint64_t sequence) {
+  retire_queue_.push_back(sequence);
+  // One loop at a time takes the queue in order, so a segment never goes
+  // before an older one.
+  if (retiring_) co_return;
+  retiring_ = true;
+  while (!retire_queue_.empty()) {
+    const uint64_t next = retire_queue_.front();
+    retire_queue_.pop_front();
+    co_await RetireOne(next);
+  }
+  retiring_ = false;
+}
+
+io::Task<void> SpoolWriter::RetireOne(uint64_t sequence) {
   const std::string path = SegmentPath(dir_, sequence);
   if (sequence >= first_sequence_ && first_sequence_ != 0 &&
-      sequence != sequence_ &&
-      spares_.size() + spares_pending_ < spare_segments_) {
+      sequence != sequence_ && spares_.size() < spare_segments_) {
     const std::string spare = SparePath(dir_, sequence);
-    ++spares_pending_;
     const int renamed = co_await ring_->Rename(path.c_str(), spare.c_str());
-    --spares_pending_;
     if (renamed == 0) {
       spares_.push_back(sequence);
       LogDebug("", "spool event=segment_spared segment=", path);

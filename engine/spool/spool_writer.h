@@ -21,10 +21,11 @@
 // makes the file system free its blocks (and, mounted with online discard,
 // discard them), which delays the fdatasync calls after it. Writing over
 // blocks already written changes no file system metadata. Each record's
-// frame header names its segment (StampSegment), so recovery tells the
-// new records from those left from the file's earlier use. Only segments
-// this writer created are reused, because only they are known to contain
-// no records with the legacy header.
+// frame header names its segment and a random nonce chosen for it
+// (StampSegment), so recovery tells the new records from the bytes left
+// from the file's earlier use. Only segments this writer created are
+// reused, because only they are known to contain no records with the
+// legacy header.
 //
 // Owned by one worker thread; every method runs on that thread.
 #ifndef FERRY_ENGINE_SPOOL_SPOOL_WRITER_H_
@@ -33,6 +34,7 @@
 #include <sys/uio.h>
 
 #include <coroutine>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -44,6 +46,7 @@
 #include "engine/io/ring.h"
 #include "engine/io/task.h"
 #include "engine/metrics/worker_metrics.h"
+#include "engine/spool/record.h"
 
 namespace ferry::spool {
 
@@ -97,7 +100,9 @@ class SpoolWriter {
 
   // Called when a segment may go (every message in it is final): keeps its
   // file as a spare when it is one this writer created and fewer than
-  // `spare_segments` wait, and deletes it otherwise.
+  // `spare_segments` wait, and deletes it otherwise. Segments go in the
+  // order of these calls. The task completes when its segment has gone,
+  // or at once when an earlier call is still taking segments in order.
   io::Task<void> Retire(uint64_t sequence);
 
   uint64_t current_segment() const { return sequence_; }
@@ -136,6 +141,7 @@ class SpoolWriter {
   io::Task<absl::Status> NextSegment();
   io::Task<int> ReuseSpare(const std::string& path);
   void AdoptSpares();
+  io::Task<void> RetireOne(uint64_t sequence);
   void UseSegment(int fd, bool reused_file);
   absl::Status FailBatch(uint64_t start, int error);
 
@@ -146,14 +152,15 @@ class SpoolWriter {
   int fd_ = -1;
   int dir_fd_ = -1;
   uint64_t sequence_ = 0;       // of the segment being written
-  bool reused_file_ = false;    // whether its file was a spare
+  SegmentStamp stamp_;          // that the records in it carry
   uint64_t next_sequence_ = 1;  // of the next segment to create
   // Of the first segment this writer created; older ones are not reused.
   uint64_t first_sequence_ = 0;
-  // Spare files by the sequence in their names, and how many renames to a
-  // spare name are under way.
+  // Spare files by the sequence in their names.
   std::vector<uint64_t> spares_;
-  size_t spares_pending_ = 0;
+  // Segments to retire, in order, and whether a Retire() call takes them.
+  std::deque<uint64_t> retire_queue_;
+  bool retiring_ = false;
   uint64_t segments_reused_ = 0;
   absl::Status open_error_;  // why no segment could be created
   absl::Time last_open_attempt_ = absl::InfinitePast();

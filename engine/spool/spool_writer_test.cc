@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -419,6 +420,48 @@ TEST(SpoolWriter, StampsEveryRecordOfOneAppend) {
   EXPECT_EQ(recovered->stats.outcome_records, 3u);
   EXPECT_TRUE(recovered->skipped.empty());
   EXPECT_TRUE(recovered->cuts.empty());
+}
+
+TEST(SpoolWriter, NumbersNewSegmentsPastSpareNames) {
+  io::Ring ring;
+  ASSERT_TRUE(ring.Init(16).ok());
+  const std::string dir = MakeTempDir();
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  // A spare left from segment 12, when the loader found segments only up
+  // to 8: its records must never carry the number of a new segment.
+  const std::string spare = dir + "/" + SpareFileName(12);
+  close(open(spare.c_str(), O_CREAT | O_WRONLY, 0600));
+  SpoolWriter writer(&ring, dir, 1 << 20, /*spare_segments=*/2);
+  ASSERT_TRUE(writer.Open(9).ok());
+  EXPECT_EQ(writer.current_segment(), 13u);
+  EXPECT_EQ(writer.spare_count(), 1u);
+}
+
+TEST(SpoolWriter, EachSegmentGetsItsOwnNonce) {
+  io::Ring ring;
+  ASSERT_TRUE(ring.Init(64).ok());
+  const std::string dir = MakeTempDir();
+  SpoolWriter writer(&ring, dir, 16);
+  ASSERT_TRUE(writer.Open(1).ok());
+  io::Spawn([](SpoolWriter* w, io::Ring* r) -> io::Task<void> {
+    co_await AppendMessage(w, "A", "a\r\n");
+    co_await AppendMessage(w, "B", "b\r\n");
+    r->Stop();
+  }(&writer, &ring));
+  ring.Run();
+  std::vector<SegmentStamp> stamps;
+  for (uint64_t sequence : {1, 2}) {
+    std::ifstream in(SegmentPath(dir, sequence), std::ios::binary);
+    std::string header(kFrameHeaderSize, '\0');
+    in.read(header.data(), header.size());
+    absl::StatusOr<FrameHeader> decoded = DecodeFrameHeader(header);
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    stamps.push_back(decoded->stamp);
+  }
+  EXPECT_EQ(stamps[0].sequence, 1u);
+  EXPECT_EQ(stamps[1].sequence, 2u);
+  EXPECT_NE(stamps[0].nonce, stamps[1].nonce);
+  EXPECT_FALSE(stamps[0].reused_file);
 }
 
 }  // namespace
