@@ -310,6 +310,26 @@ TEST_F(QueueControlTest, ShowReportsAttempt) {
   EXPECT_EQ(message->next_attempt().seconds(), r.next_attempt().seconds());
 }
 
+TEST_F(QueueControlTest, SparesOfRemovedWorkerAreDeleted) {
+  WriteSpool(0, {{Id(0, 1, absl::Minutes(1)),
+                  "alice@example.com",
+                  {"x@example.org"},
+                  absl::Minutes(1)}});
+  const std::string own_spare = absl::StrCat(
+      WorkerSpoolPath(spool_dir_, 0), "/", spool::SpareFileName(4));
+  // Worker 1 no longer exists and left no queued mail, only a spare file.
+  const std::string removed_dir = WorkerSpoolPath(spool_dir_, 1);
+  std::filesystem::create_directories(removed_dir);
+  const std::string removed_spare =
+      absl::StrCat(removed_dir, "/", spool::SpareFileName(3));
+  for (const std::string& path : {own_spare, removed_spare}) {
+    std::ofstream(path) << "old segment";
+  }
+  StartWorkers(1);
+  EXPECT_TRUE(std::filesystem::exists(own_spare));
+  EXPECT_FALSE(std::filesystem::exists(removed_spare));
+}
+
 TEST_F(QueueControlTest, ShowErrors) {
   StartWorkers(1);
   EXPECT_TRUE(absl::IsNotFound(Show(Id(0, 9, absl::ZeroDuration())).status()));

@@ -289,10 +289,19 @@ absl::Status RecoverInto(const std::string& path, size_t dir_index,
           " skipped=", recovered->skipped.size(),
           " cuts=", recovered->cuts.size());
   // A directory of a worker that no longer exists matters only while it
-  // contains queued mail.
+  // contains queued mail. Without a writer there, its spare segment files
+  // would only take disk space.
   if (dir_index == 0 || !recovered->messages.empty()) {
     if (dir_index >= state->dirs.size()) state->dirs.resize(dir_index + 1);
     state->dirs[dir_index] = std::move(dir);
+  } else {
+    for (const std::string& name : recovered->spare_files) {
+      const std::string spare = absl::StrCat(path, "/", name);
+      if (unlink(spare.c_str()) != 0) {
+        LogWarning("", "spool event=spare_remove_failed spare=", spare,
+                   " error=", LogQuote(strerror(errno)));
+      }
+    }
   }
   return absl::OkStatus();
 }

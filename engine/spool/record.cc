@@ -470,6 +470,18 @@ absl::StatusOr<FrameHeader> DecodeFrameHeader(std::string_view buf) {
   return header;
 }
 
+std::optional<FrameHeader> ParseFrameHeaderUnchecked(std::string_view buf) {
+  FrameHeader header;
+  header.legacy =
+      buf.size() >= kMagicSize && GetFixed32(buf.data()) == kLegacyRecordMagic;
+  if (buf.size() < header.header_size()) return std::nullopt;
+  header.type = static_cast<RecordType>(buf[kTypeOffset]);
+  header.payload_size = GetFixed32(buf.data() + kSizeOffset);
+  header.crc = GetFixed32(buf.data() + kCrcOffset);
+  if (!header.legacy) header.stamp = GetStamp(buf.data());
+  return header;
+}
+
 absl::StatusOr<DecodedRecord> DecodeRecord(std::string_view buf) {
   absl::StatusOr<FrameHeader> header = DecodeFrameHeader(buf);
   if (!header.ok()) return header.status();

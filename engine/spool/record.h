@@ -6,7 +6,7 @@
 // followed by its payload:
 //
 //   offset  size  field
-//   0       4     magic 0x32595246 (the bytes "FRY2" on disk)
+//   0       4     magic 0x33595246 (the bytes "FRY3" on disk)
 //   4       1     record type (RecordType)
 //   5       3     header check: the low 24 bits of the CRC-32C of the 32
 //                 header bytes, computed with these three bytes zero
@@ -47,6 +47,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,7 +57,7 @@
 
 namespace ferry::spool {
 
-inline constexpr uint32_t kRecordMagic = 0x32595246;
+inline constexpr uint32_t kRecordMagic = 0x33595246;
 inline constexpr size_t kFrameHeaderSize = 32;
 // The header of records written before the segment field existed.
 inline constexpr uint32_t kLegacyRecordMagic = 0x31595246;
@@ -185,6 +186,13 @@ struct FrameHeader {
 // the header but is a valid start of one. A short buffer cannot be checked
 // against the header check.
 absl::StatusOr<FrameHeader> DecodeFrameHeader(std::string_view buf);
+
+// Reads the fields of the frame header at the start of `buf` without
+// checking any of them, taking the legacy form only when the legacy magic
+// is whole. Returns nullopt when `buf` is shorter than that form's header.
+// Meant for a header that DecodeFrameHeader() rejected but whose stamp may
+// still be intact.
+std::optional<FrameHeader> ParseFrameHeaderUnchecked(std::string_view buf);
 
 struct DecodedRecord {
   RecordType type = RecordType::kMessage;

@@ -167,7 +167,7 @@ TEST(RecordTest, OutcomeRoundTripEveryState) {
 
 TEST(RecordTest, FrameHeaderLayout) {
   const std::string record = EncodeOutcome(SampleOutcome());
-  EXPECT_EQ(record.substr(0, 4), "FRY2");
+  EXPECT_EQ(record.substr(0, 4), "FRY3");
   EXPECT_EQ(record.substr(16, 16), std::string(16, '\0'));  // not stamped
   EXPECT_EQ(record[4], static_cast<char>(RecordType::kOutcome));
   EXPECT_EQ(StoredCheck(record), ExpectedCheck(record));

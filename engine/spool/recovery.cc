@@ -402,6 +402,15 @@ absl::Status DirectoryScan::ScanRecords(BlockReader* reader,
       EndAtEarlierUse(reader, segment);
       return absl::OkStatus();
     }
+    if (!header.ok() && reader->offset() == 0) {
+      // Only ferryd writes the first header, so its stamp may be taken on
+      // trust when other bytes of it are damaged: the search below then
+      // finds the records that repeat it.
+      if (std::optional<FrameHeader> unchecked =
+              ParseFrameHeaderUnchecked(*bytes)) {
+        identity_.Learn(*unchecked);
+      }
+    }
     if (header.ok() && !identity_.Belongs(*header)) {
       EndAtEarlierUse(reader, segment);
       return absl::OkStatus();

@@ -16,9 +16,10 @@
 // repeat both belong to the segment. Any other record ends the segment,
 // and so does damage that no record of the segment follows when the file
 // is marked as reused. Neither is damage. A damaged record just before
-// that end is an interrupted write, cut as kTornOverwrite. A damaged
-// record at offset 0 leaves the nonce unknown, so nothing of that segment
-// is recovered and the whole file is its cut.
+// that end is an interrupted write, cut as kTornOverwrite. The stamp of a
+// first header that fails its checks is still used. When the stamp itself
+// is damaged the nonce is unknown, so nothing of that segment is
+// recovered and the whole file is its cut.
 // NOTE: damage that destroys the last records of a reused file therefore
 // looks like its normal end and is not reported.
 //

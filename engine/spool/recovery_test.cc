@@ -878,10 +878,10 @@ TEST(RecoveryTest, RandomFlipsLoseOnlyTouchedRecords) {
     const size_t block = blocks[round % 4];
     const RecoveredSpool spool =
         Recover(dir.path(), {.read_block_size = block});
-    // The first header gives the segment's nonce. Without it nothing of
-    // the segment is recovered, and the whole file is the cut.
-    if (segment.bytes().compare(0, kFrameHeaderSize, original, 0,
-                                kFrameHeaderSize) != 0) {
+    // The first header's stamp (bytes 16 to 31) gives the segment's nonce.
+    // Without it nothing of the segment is recovered, and the whole file
+    // is the cut.
+    if (segment.bytes().compare(16, 16, original, 16, 16) != 0) {
       EXPECT_TRUE(spool.messages.empty()) << "round " << round;
       ASSERT_EQ(spool.cuts.size(), 1u) << "round " << round;
       EXPECT_EQ(spool.cuts[0].offset, 0u) << "round " << round;
@@ -1165,12 +1165,28 @@ TEST_F(ReusedFileTest, SameSequenceOtherNonceIsEarlierUse) {
   EXPECT_TRUE(spool.cuts.empty());
 }
 
-TEST(RecoveryTest, DamagedFirstRecordRecoversNothingOfSegment) {
+TEST(RecoveryTest, DamagedFirstHeaderKeepsLaterRecords) {
+  TempDir dir;
+  SegmentBuilder segment;
+  segment.AddMessage(MakeEnvelope("Q1", 1), "a\r\n");
+  const size_t second = segment.AddMessage(MakeEnvelope("Q2", 1), "b\r\n");
+  segment.bytes()[9] ^= 0x01;  // the first record's size field
+  segment.Write(dir.path(), 1);
+  const RecoveredSpool spool = Recover(dir.path());
+  ASSERT_EQ(spool.messages.size(), 1u);
+  EXPECT_EQ(spool.messages[0].envelope.queue_id, "Q2");
+  ASSERT_EQ(spool.skipped.size(), 1u);
+  EXPECT_EQ(spool.skipped[0].offset, 0u);
+  EXPECT_EQ(spool.skipped[0].length, second);
+  EXPECT_TRUE(spool.cuts.empty());
+}
+
+TEST(RecoveryTest, DamagedFirstStampRecoversNothingOfSegment) {
   TempDir dir;
   SegmentBuilder segment;
   segment.AddMessage(MakeEnvelope("Q1", 1), "a\r\n");
   segment.AddMessage(MakeEnvelope("Q2", 1), "b\r\n");
-  segment.bytes()[9] ^= 0x01;  // the first record's size field
+  segment.bytes()[26] ^= 0x01;  // the first record's nonce
   segment.Write(dir.path(), 1);
   const RecoveredSpool spool = Recover(dir.path());
   EXPECT_TRUE(spool.messages.empty());

@@ -69,7 +69,11 @@ std::string SparePath(const std::string& dir, uint64_t sequence) {
 // bits that still differ from one call to the next.
 uint64_t RandomNonce() {
   uint64_t nonce = 0;
-  if (getrandom(&nonce, sizeof(nonce), 0) == sizeof(nonce)) return nonce;
+  ssize_t got;
+  do {
+    got = getrandom(&nonce, sizeof(nonce), 0);
+  } while (got < 0 && errno == EINTR);
+  if (got == sizeof(nonce)) return nonce;
   static uint64_t calls = 0;
   return absl::HashOf(absl::GetCurrentTimeNanos(), getpid(), ++calls);
 }
