@@ -105,9 +105,11 @@ FILES
     FILE (from --config)
         The configuration.
     spool_dir
-        The spool: segment files with the messages and their envelopes.
-        Mail in it survives a restart and is delivered after the next
-        start.
+        The spool: segment files (w0/*.seg, w1/*.seg, ...) with the
+        messages and their envelopes. Mail in it survives a restart and
+        is delivered after the next start. Up to spare_segments (default
+        2) spent segment files per worker stay as *.spare, to be written
+        over by later segments.
     spool_dir/routes.pb
         The routing table and its version, rewritten on every route
         change. The first start creates it from the configuration's
