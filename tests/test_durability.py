@@ -86,8 +86,9 @@ KILL_AFTER_ACCEPTED = 800
 class LoadClient:
     """Sends numbered messages from several threads and records replies."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, padding_lines: int = 0):
         self.port = port
+        self.padding = ("p" * 998 + "\r\n") * padding_lines
         self.lock = threading.Lock()
         self.accepted: set[int] = set()
         self.unanswered: set[int] = set()  # sent, connection lost before reply
@@ -112,7 +113,7 @@ class LoadClient:
 
     def send_one(self, wire: SmtpWire, number: int) -> None:
         content = make_message(f"load {number}",
-                               f"X-Load-Number: {number}\r\n")
+                               f"X-Load-Number: {number}\r\n{self.padding}")
         with self.lock:
             self.unanswered.add(number)
         reply = wire.mail_transaction("alice@example.com",
@@ -158,11 +159,22 @@ def kill_during_load(relay, client: LoadClient) -> tuple[float, set[int]]:
     return killed_at, in_flight
 
 
+# With 10 kB messages and 1 MiB segments, each worker fills several
+# segments before the kill, and spent ones are reused while mail flows.
+LOAD_SETUPS = {
+    "small_messages": {"padding_lines": 0, "options": {}},
+    "reused_segments": {"padding_lines": 10,
+                        "options": {"segment_size": 1048576,
+                                    "spare_segments": 2}},
+}
+
+
 @pytest.mark.time_limit(600)
-def test_kill9_under_load_no_loss(ferryd, upstream, tmp_path):
+@pytest.mark.parametrize("setup", LOAD_SETUPS.values(), ids=LOAD_SETUPS.keys())
+def test_kill9_under_load_no_loss(ferryd, upstream, tmp_path, setup):
     relay, next_hop = relay_with_upstream(ferryd, upstream, tmp_path,
-                                          workers=2)
-    client = LoadClient(relay.port)
+                                          workers=2, **setup["options"])
+    client = LoadClient(relay.port, setup["padding_lines"])
     killed_at, in_flight_inbound = kill_during_load(relay, client)
     assert len(client.accepted) >= KILL_AFTER_ACCEPTED // 2
 
