@@ -15,7 +15,7 @@
 namespace ferry::ferryctl {
 namespace {
 
-constexpr char kVersion[] = "0.1.0";
+constexpr char kVersion[] = "0.2.0";
 
 constexpr char kUsage[] = R"(NAME
     ferryctl - control a running ferryd

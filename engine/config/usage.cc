@@ -49,7 +49,8 @@ OPTIONS
         0 when the configuration is valid, 1 when it is not.
 
     --debug
-        Also log debug lines (segment removal and similar detail).
+        Also log debug lines (segment removal and reuse, and similar
+        detail).
 
     --help
         Print this text and exit.

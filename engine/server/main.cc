@@ -38,7 +38,7 @@
 namespace ferry::server {
 namespace {
 
-constexpr char kVersion[] = "0.1.0";
+constexpr char kVersion[] = "0.2.0";
 
 struct Flags {
   std::optional<std::string> config_path;
