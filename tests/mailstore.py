@@ -201,8 +201,9 @@ class MailStore:
         """Return how many delivery attempts reached the next hop.
 
         A relay that keeps its connection open makes several attempts on
-        one connection, so each MAIL command counts as one; a connection
-        that ended before any MAIL (a 421 greeting, say) counts as one.
+        one connection, so each MAIL command counts as one attempt. A
+        connection that ended before any MAIL (after a 421 greeting, for
+        example) counts as one too.
         """
         mails: dict[str, int] = {}
         for record in self.events():

@@ -478,18 +478,8 @@ io::Task<void> DeliveryQueue::Finish(std::shared_ptr<QueuedMessage> message) {
   SpoolDirectory* dir = dirs_[message->spool_dir_index].get();
   std::vector<uint64_t> removable =
       dir->tracker.FinishMessage(message->envelope.queue_id);
-  for (uint64_t sequence : removable) {
-    if (dir->writer != nullptr) {
-      co_await dir->writer->Retire(sequence);
-      continue;
-    }
-    const std::string path = spool::SegmentPath(dir->path, sequence);
-    const int rc = co_await context_->ring->Unlink(path.c_str());
-    if (rc < 0) {
-      LogWarning("", "spool event=segment_remove_failed segment=", path,
-                 " error=", LogQuote(strerror(-rc)));
-    }
-  }
+  // Every spool directory has its writer from the worker's start on.
+  for (uint64_t sequence : removable) co_await dir->writer->Retire(sequence);
 }
 
 io::Task<void> DeliveryQueue::SendBounce(

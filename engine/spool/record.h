@@ -29,8 +29,8 @@
 // file's earlier use, message bodies included, cannot pass for records of
 // the new segment, because senders cannot guess the nonce. Bit 63 marks a
 // segment whose last record such bytes may follow. Encoding
-// leaves both fields zero; the spool writer stamps each record with
-// StampSegment() once it knows the segment the record goes to.
+// leaves both fields zero. The spool writer stamps each record with
+// StampSegment() when it places the record in a segment.
 //
 // Records written before the segment field existed have a 16-byte header
 // with the magic 0x31595246 ("FRY1") and no segment field. They are still

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/spool/crc32c.h"
+#include "engine/spool/legacy_record_testing.h"
 #include "gtest/gtest.h"
 
 namespace ferry::spool {
@@ -501,21 +502,6 @@ TEST(RecordTest, StampSegmentKeepsRecordValid) {
   ASSERT_TRUE(header.ok()) << header.status();
   EXPECT_EQ(header->stamp, reused);
   EXPECT_EQ(StoredCheck(record), ExpectedCheck(record));
-}
-
-// Returns `record` with the 16-byte header that records had before the
-// segment field.
-std::string ToLegacy(const std::string& record) {
-  std::string legacy = record.substr(0, kLegacyFrameHeaderSize) +
-                       record.substr(kFrameHeaderSize);
-  legacy[3] = '1';
-  std::string zeroed = legacy.substr(0, kLegacyFrameHeaderSize);
-  zeroed.replace(5, 3, 3, '\0');
-  const uint32_t check = Crc32c(0, zeroed.data(), zeroed.size()) & 0xFFFFFF;
-  for (int i = 0; i < 3; ++i) {
-    legacy[5 + i] = static_cast<char>(check >> (8 * i));
-  }
-  return legacy;
 }
 
 TEST(RecordTest, LegacyRecordsDecode) {

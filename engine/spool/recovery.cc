@@ -224,18 +224,16 @@ class SegmentIdentity {
  public:
   explicit SegmentIdentity(uint64_t sequence) : sequence_(sequence) {}
 
-  // Learns the file's form from `first`, the header at offset 0. Returns
-  // false when `first` is a record of another segment: the file was
-  // renamed to this segment but nothing of it was written yet.
-  bool Learn(const FrameHeader& first) {
+  // Learns the file's form from `first`, the header at offset 0. Learns
+  // nothing when `first` is a record of another segment, because the file
+  // was renamed to this segment before anything of it was written.
+  void Learn(const FrameHeader& first) {
     if (first.legacy) {
       form_ = Form::kLegacy;
-      return true;
+    } else if (first.stamp.sequence == sequence_) {
+      form_ = Form::kStamped;
+      stamp_ = first.stamp;
     }
-    if (first.stamp.sequence != sequence_) return false;
-    form_ = Form::kStamped;
-    stamp_ = first.stamp;
-    return true;
   }
 
   // Returns true iff the record with `header` was written to this segment.
@@ -398,16 +396,14 @@ absl::Status DirectoryScan::ScanRecords(BlockReader* reader,
     if (!bytes.ok()) return bytes.status();
     if (bytes->empty()) return absl::OkStatus();
     const absl::StatusOr<FrameHeader> header = DecodeFrameHeader(*bytes);
-    if (header.ok() && reader->offset() == 0 && !identity_.Learn(*header)) {
-      EndAtEarlierUse(reader, segment);
-      return absl::OkStatus();
-    }
-    if (!header.ok() && reader->offset() == 0) {
-      // Only ferryd writes the first header, so its stamp may be taken on
-      // trust when other bytes of it are damaged: the search below then
-      // finds the records that repeat it.
-      if (std::optional<FrameHeader> unchecked =
-              ParseFrameHeaderUnchecked(*bytes)) {
+    if (reader->offset() == 0) {
+      // Only ferryd writes the first header, so its stamp is taken on
+      // trust even when other bytes of it are damaged. The search below
+      // then finds the records that repeat it.
+      if (header.ok()) {
+        identity_.Learn(*header);
+      } else if (std::optional<FrameHeader> unchecked =
+                     ParseFrameHeaderUnchecked(*bytes)) {
         identity_.Learn(*unchecked);
       }
     }

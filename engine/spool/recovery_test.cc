@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "engine/spool/crc32c.h"
+#include "engine/spool/legacy_record_testing.h"
 #include "engine/spool/record.h"
 #include "gtest/gtest.h"
 
@@ -126,21 +126,6 @@ std::string Overwrite(const std::string& earlier, const std::string& later) {
 void WriteFile(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << bytes;
-}
-
-// Returns `record` with the legacy 16-byte frame header that records had
-// before the segment field: the legacy magic and a header check over 16
-// bytes.
-std::string ToLegacy(const std::string& record) {
-  std::string legacy = record.substr(0, kLegacyFrameHeaderSize) +
-                       record.substr(kFrameHeaderSize);
-  legacy[3] = static_cast<char>(kLegacyRecordMagic >> 24);
-  std::string zeroed = legacy.substr(0, kLegacyFrameHeaderSize);
-  zeroed.replace(5, 3, 3, '\0');
-  const uint32_t check = Crc32c(0, zeroed.data(), zeroed.size()) & 0xFFFFFF;
-  for (int i = 0; i < 3; ++i)
-    legacy[5 + i] = static_cast<char>(check >> (8 * i));
-  return legacy;
 }
 
 std::string ReadFileRange(const std::string& path, uint64_t offset,

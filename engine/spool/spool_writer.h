@@ -22,8 +22,8 @@
 // discard them), which delays the fdatasync calls after it. Writing over
 // blocks already written changes no file system metadata. Each record's
 // frame header names its segment and a random nonce chosen for it
-// (StampSegment), so recovery tells the new records from the bytes left
-// from the file's earlier use. Only segments this writer created are
+// (StampSegment), so recovery can separate the new records from the bytes
+// left from the file's earlier use. Only segments this writer created are
 // reused, because only they are known to contain no records with the
 // legacy header.
 //

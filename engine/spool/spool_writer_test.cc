@@ -40,17 +40,24 @@ struct AppendResults {
   int ok = 0;
 };
 
-io::Task<void> AppendOne(
+// Appends one message record with `body` and returns its location.
+io::Task<absl::StatusOr<RecordLocation>> AppendMessage(
     SpoolWriter* writer, std::string queue_id, std::string body,
-    AppendResults* results, int count, io::Ring* ring,
     SpoolWriter::Durability durability = SpoolWriter::Durability::kNow) {
   std::vector<iovec> body_iov = {{body.data(), body.size()}};
   absl::StatusOr<std::string> prefix =
       EncodeMessagePrefix(TestEnvelope(queue_id), body_iov);
   std::vector<iovec> parts = {{prefix->data(), prefix->size()},
                               {body.data(), body.size()}};
-  absl::StatusOr<RecordLocation> location =
-      co_await writer->Append(std::move(parts), durability);
+  co_return co_await writer->Append(std::move(parts), durability);
+}
+
+io::Task<void> AppendOne(
+    SpoolWriter* writer, std::string queue_id, std::string body,
+    AppendResults* results, int count, io::Ring* ring,
+    SpoolWriter::Durability durability = SpoolWriter::Durability::kNow) {
+  absl::StatusOr<RecordLocation> location = co_await AppendMessage(
+      writer, std::move(queue_id), std::move(body), durability);
   ++results->done;
   if (location.ok()) ++results->ok;
   if (results->done == count) ring->Stop();
@@ -191,14 +198,8 @@ TEST(SpoolWriter, RollsToNewSegmentPastSize) {
   io::Spawn([](SpoolWriter* w, AppendResults* r,
                io::Ring* ring) -> io::Task<void> {
     for (int i = 0; i < 3; ++i) {
-      std::string body = "x\r\n";
-      std::vector<iovec> body_iov = {{body.data(), body.size()}};
-      absl::StatusOr<std::string> prefix =
-          EncodeMessagePrefix(TestEnvelope("R" + std::to_string(i)), body_iov);
-      std::vector<iovec> parts = {{prefix->data(), prefix->size()},
-                                  {body.data(), body.size()}};
       absl::StatusOr<RecordLocation> location =
-          co_await w->Append(std::move(parts));
+          co_await AppendMessage(w, "R" + std::to_string(i), "x\r\n");
       if (location.ok()) ++r->ok;
     }
     ring->Stop();
@@ -262,18 +263,6 @@ TEST(SpoolWriter, AppendFailsUntilSpoolIsWritable) {
   EXPECT_EQ(codes[1], absl::StatusCode::kOk);
 }
 
-// Appends one message record with `body` and returns its location.
-io::Task<absl::StatusOr<RecordLocation>> AppendMessage(SpoolWriter* writer,
-                                                       std::string queue_id,
-                                                       std::string body) {
-  std::vector<iovec> body_iov = {{body.data(), body.size()}};
-  absl::StatusOr<std::string> prefix =
-      EncodeMessagePrefix(TestEnvelope(queue_id), body_iov);
-  std::vector<iovec> parts = {{prefix->data(), prefix->size()},
-                              {body.data(), body.size()}};
-  co_return co_await writer->Append(std::move(parts));
-}
-
 ino_t InodeOf(const std::string& path) {
   struct stat info;
   return stat(path.c_str(), &info) == 0 ? info.st_ino : 0;
@@ -285,7 +274,7 @@ TEST(SpoolWriter, ReusesRetiredSegmentFile) {
   io::Ring ring;
   ASSERT_TRUE(ring.Init(64).ok());
   const std::string dir = MakeTempDir();
-  // Every batch starts a new segment; one spare file is kept.
+  // Every batch starts a new segment, and one spare file is kept.
   SpoolWriter writer(&ring, dir, 16, /*spare_segments=*/1);
   ASSERT_TRUE(writer.Open(1).ok());
   const std::string first = SegmentPath(dir, 1);
@@ -311,6 +300,7 @@ TEST(SpoolWriter, ReusesRetiredSegmentFile) {
     r->Stop();
   }(&writer, &ring, &first, &spare, &first_inode, &spared, &segments));
   ring.Run();
+
   EXPECT_EQ(segments, (std::vector<uint64_t>{1, 2, 3}));
   EXPECT_TRUE(spared);
   EXPECT_EQ(writer.segments_reused(), 1u);
@@ -319,6 +309,7 @@ TEST(SpoolWriter, ReusesRetiredSegmentFile) {
   // Segment 3 is the first segment's file, written over from the start.
   EXPECT_NE(first_inode, 0u);
   EXPECT_EQ(InodeOf(SegmentPath(dir, 3)), first_inode);
+
   absl::StatusOr<RecoveredSpool> recovered = RecoverDirectory(dir);
   ASSERT_TRUE(recovered.ok()) << recovered.status();
   std::vector<std::string> queue_ids;
@@ -333,7 +324,7 @@ TEST(SpoolWriter, ReusesRetiredSegmentFile) {
             recovered->segments[1].file_size);
 }
 
-TEST(SpoolWriter, DeletesSegmentsItDidNotCreateOrHasNoRoomFor) {
+TEST(SpoolWriter, RetireDeletesOlderAndSurplusSegments) {
   io::Ring ring;
   ASSERT_TRUE(ring.Init(64).ok());
   const std::string dir = MakeTempDir();
@@ -413,6 +404,7 @@ TEST(SpoolWriter, StampsEveryRecordOfOneAppend) {
   }(&writer, &ring, &bad_parts));
   ring.Run();
   EXPECT_TRUE(absl::IsInvalidArgument(bad_parts)) << bad_parts;
+
   absl::StatusOr<RecoveredSpool> recovered = RecoverDirectory(dir);
   ASSERT_TRUE(recovered.ok()) << recovered.status();
   // The last of the three outcomes makes the message final.
